@@ -1,0 +1,1 @@
+"""Accounts: users, logins, activation, passwords, blocking, API tokens."""

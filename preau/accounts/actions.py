@@ -1,0 +1,127 @@
+"""Writes on accounts. `do_*` change state and record a UserEvent; views call these only."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from preau.accounts.models import PasswordHistory, Profile, Source, State, User, UserEvent
+from preau.lib.text import login_part
+
+# 8 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
+ACTIVATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+ACTIVATION_CODE_LENGTH = 8
+
+
+def new_activation_code() -> str:
+    return "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
+
+
+def generate_login(first_name: str, last_name: str, taken: set[str] | None = None) -> str:
+    """`prenom.nom`, accents and punctuation stripped, numbered on collision (jean.dupont2).
+
+    `taken` lets bulk callers (feeds, demo) reserve logins without a query per user.
+    """
+    base = ".".join(p for p in (login_part(first_name), login_part(last_name)) if p) or "user"
+    base = base[:140]
+    existing = taken if taken is not None else set(
+        User.objects.filter(login__startswith=base).values_list("login", flat=True)
+    )
+    candidate, number = base, 1
+    while candidate in existing:
+        number += 1
+        candidate = f"{base}{number}"
+    if taken is not None:
+        taken.add(candidate)
+    return candidate
+
+
+def record_event(user: User, kind: str, actor: User | None = None, message: str = "",
+                 **details: Any) -> UserEvent:
+    return UserEvent.objects.create(user=user, kind=kind, actor=actor, message=message,
+                                    details=details)
+
+
+@transaction.atomic
+def do_create_user(*, first_name: str, last_name: str, profile: str,
+                   source: str = Source.MANUAL, actor: User | None = None,
+                   **fields: Any) -> User:
+    """A new account waiting for activation, with a generated login and activation code."""
+    if profile not in Profile.values:
+        raise ValueError(f"unknown profile {profile!r}")
+    login = fields.pop("login", None) or generate_login(first_name, last_name)
+    user = User(login=login, first_name=first_name.strip(), last_name=last_name.strip(),
+                profile=profile, source=source, state=State.PENDING,
+                activation_code=new_activation_code(), **fields)
+    user.set_unusable_password()
+    user.save()
+    record_event(user, UserEvent.Kind.CREATED, actor, source=source)
+    return user
+
+
+def _store_password(user: User, raw_password: str) -> None:
+    user.set_password(raw_password)
+    user.password_changed_at = timezone.now()
+    PasswordHistory.objects.create(user=user, password=user.password)
+
+
+@transaction.atomic
+def do_activate(user: User, raw_password: str) -> None:
+    """The user exchanged their activation code for a password and accepted the charter."""
+    now = timezone.now()
+    _store_password(user, raw_password)
+    user.activation_code = ""
+    user.activated_at = now
+    user.charter_accepted_at = now
+    if user.state == State.PENDING:
+        user.state = State.ACTIVE
+    user.save()
+    record_event(user, UserEvent.Kind.ACTIVATED, user)
+
+
+@transaction.atomic
+def do_change_password(user: User, raw_password: str) -> None:
+    _store_password(user, raw_password)
+    user.save()
+    record_event(user, UserEvent.Kind.PASSWORD_CHANGED, user)
+
+
+@transaction.atomic
+def do_reset_password(user: User, actor: User) -> str:
+    """Back to 'waiting for activation' with a new code, which the caller shows to the actor."""
+    user.set_unusable_password()
+    user.activation_code = new_activation_code()
+    if user.state == State.ACTIVE:
+        user.state = State.PENDING
+    user.save()
+    record_event(user, UserEvent.Kind.PASSWORD_RESET, actor)
+    return user.activation_code
+
+
+@transaction.atomic
+def do_block(user: User, actor: User, reason: str = "") -> None:
+    if user.state == State.BLOCKED:
+        return
+    user.state = State.BLOCKED
+    user.blocked_at = timezone.now()
+    user.save(update_fields=["state", "blocked_at"])
+    record_event(user, UserEvent.Kind.BLOCKED, actor, reason)
+
+
+@transaction.atomic
+def do_unblock(user: User, actor: User) -> None:
+    if user.state != State.BLOCKED:
+        return
+    user.state = State.ACTIVE if user.has_usable_password() else State.PENDING
+    user.blocked_at = None
+    user.save(update_fields=["state", "blocked_at"])
+    record_event(user, UserEvent.Kind.UNBLOCKED, actor)
+
+
+def hashed_demo_password(raw: str) -> str:
+    """One Argon2 hash reused by bulk loaders (hashing is deliberately slow)."""
+    return make_password(raw)

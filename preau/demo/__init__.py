@@ -1,0 +1,1 @@
+"""The demo académie: deterministic fictitious data for trying Préau (`preau demo`)."""

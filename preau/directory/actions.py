@@ -1,0 +1,219 @@
+"""Writes on the directory. Views, feeds and the demo call these; nothing else writes."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from preau.accounts.actions import record_event
+from preau.accounts.models import Profile, Source, User, UserEvent
+from preau.directory.models import (
+    BookmarkMember,
+    Group,
+    GroupKind,
+    Membership,
+    MembershipSource,
+    RelativeLink,
+    SchoolClass,
+    SchoolYear,
+    ShareBookmark,
+    Structure,
+    StructureAttachment,
+)
+
+PROFILE_GROUP_NAMES = {
+    Profile.TEACHER: _("Teachers"),
+    Profile.PERSONNEL: _("Staff"),
+    Profile.STUDENT: _("Pupils"),
+    Profile.RELATIVE: _("Parents"),
+    Profile.GUEST: _("Guests"),
+}
+# Names are stored in French: they are data shown to everyone, like a class name.
+PROFILE_GROUP_LABELS_FR = {
+    Profile.TEACHER: "Enseignants",
+    Profile.PERSONNEL: "Personnels",
+    Profile.STUDENT: "Élèves",
+    Profile.RELATIVE: "Parents",
+    Profile.GUEST: "Invités",
+}
+CLASS_GROUP_PROFILES = (Profile.STUDENT, Profile.RELATIVE, Profile.TEACHER, Profile.PERSONNEL)
+
+
+class DirectoryError(Exception):
+    """A refused directory change; the message is for the user (translated)."""
+
+
+def ensure_structure_groups(structure: Structure) -> dict[str, Group]:
+    groups = {}
+    for profile in Profile.values:
+        group, _created = Group.objects.get_or_create(
+            kind=GroupKind.STRUCTURE, structure=structure, profile=profile,
+            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {structure.name}"},
+        )
+        groups[profile] = group
+    return groups
+
+
+def ensure_class_groups(school_class: SchoolClass) -> dict[str, Group]:
+    groups = {}
+    for profile in CLASS_GROUP_PROFILES:
+        group, _created = Group.objects.get_or_create(
+            kind=GroupKind.CLASS, school_class=school_class, profile=profile,
+            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}",
+                      "structure": school_class.structure,
+                      "school_year": school_class.school_year},
+        )
+        groups[profile] = group
+    return groups
+
+
+@transaction.atomic
+def do_create_class(structure: Structure, code: str, name: str, levels: list[str],
+                    school_year: SchoolYear | None = None) -> SchoolClass:
+    school_class, _created = SchoolClass.objects.get_or_create(
+        structure=structure, school_year=school_year or SchoolYear.current(), code=code,
+        defaults={"name": name, "levels": levels},
+    )
+    ensure_class_groups(school_class)
+    return school_class
+
+
+def _add_member(group: Group, user: User, source: str, actor: User | None = None) -> None:
+    Membership.objects.get_or_create(group=group, user=user, source=source,
+                                     defaults={"added_by": actor})
+
+
+@transaction.atomic
+def do_attach_to_structure(user: User, structure: Structure, source: str = Source.MANUAL,
+                           actor: User | None = None, is_director: bool = False) -> None:
+    """Attach a user to a school and to the school's group of their profile."""
+    attachment, created = StructureAttachment.objects.get_or_create(
+        user=user, structure=structure, defaults={"source": source, "is_director": is_director})
+    if not created and is_director and not attachment.is_director:
+        attachment.is_director = True
+        attachment.save(update_fields=["is_director"])
+    membership_source = MembershipSource.MANUAL if source == Source.MANUAL else \
+        MembershipSource.FEED
+    group = ensure_structure_groups(structure)[user.profile]
+    _add_member(group, user, membership_source, actor)
+    if created:
+        record_event(user, UserEvent.Kind.ATTACHED, actor, structure.name, uai=structure.uai)
+
+
+@transaction.atomic
+def do_detach_from_structure(user: User, structure: Structure, actor: User | None = None) -> None:
+    """Detach a user from a school: its groups and classes there go with it."""
+    Membership.objects.filter(user=user, group__structure=structure).delete()
+    deleted, _rows = StructureAttachment.objects.filter(user=user, structure=structure).delete()
+    if deleted:
+        record_event(user, UserEvent.Kind.DETACHED, actor, structure.name, uai=structure.uai)
+
+
+@transaction.atomic
+def do_add_to_class(user: User, school_class: SchoolClass, source: str,
+                    actor: User | None = None) -> None:
+    """Put a user in a class's group of their profile (and attach them to the school)."""
+    if not StructureAttachment.objects.filter(user=user,
+                                              structure=school_class.structure).exists():
+        do_attach_to_structure(user, school_class.structure,
+                               Source.MANUAL if source == MembershipSource.MANUAL else Source.AAF1D,
+                               actor)
+    group = ensure_class_groups(school_class)[user.profile]
+    _add_member(group, user, source, actor)
+
+
+def class_has_pupils(school_class: SchoolClass) -> bool:
+    return Membership.objects.filter(group__school_class=school_class,
+                                     group__kind=GroupKind.CLASS,
+                                     group__profile=Profile.STUDENT,
+                                     user__state__in=("pending", "active", "missing",
+                                                      "blocked")).exists()
+
+
+@transaction.atomic
+def check_attach_teacher_to_class(teacher: User, school_class: SchoolClass, actor: User,
+                                  *, as_admin: bool = False) -> None:
+    """The guide's rule: a teacher attaches to a class only once a pupil of it is in the ENT.
+
+    A school admin (`as_admin`) may attach any teacher to any class of their school.
+    """
+    if teacher.profile not in (Profile.TEACHER, Profile.PERSONNEL):
+        raise DirectoryError(_("Only teachers and staff can be attached to a class."))
+    if not school_class.is_active:
+        raise DirectoryError(_("This class is not a class of the current school year."))
+    if not as_admin:
+        if not StructureAttachment.objects.filter(user=teacher,
+                                                  structure=school_class.structure).exists():
+            raise DirectoryError(_("You are not attached to this school."))
+        if not class_has_pupils(school_class):
+            raise DirectoryError(_(
+                "You can attach yourself to this class only once at least one of its pupils "
+                "is in the ENT. Pupils arrive with the pupils and parents feed after the ONDE "
+                "switch-over, and first classes (TPS-PS, CP) often arrive a few days later. "
+                "Try again in a few days, or ask your school administrator or your "
+                "circonscription's eRun."
+            ))
+    do_add_to_class(teacher, school_class, MembershipSource.MANUAL, actor)
+    record_event(teacher, UserEvent.Kind.ATTACHED, actor, school_class.name,
+                 class_id=school_class.pk)
+
+
+@transaction.atomic
+def do_detach_teacher_from_class(teacher: User, school_class: SchoolClass, actor: User) -> None:
+    deleted, _rows = Membership.objects.filter(
+        user=teacher, group__school_class=school_class, source=MembershipSource.MANUAL).delete()
+    if deleted:
+        record_event(teacher, UserEvent.Kind.DETACHED, actor, school_class.name,
+                     class_id=school_class.pk)
+
+
+@transaction.atomic
+def do_link_relative(relative: User, student: User, source: str = Source.MANUAL) -> None:
+    if relative.profile != Profile.RELATIVE or student.profile != Profile.STUDENT:
+        raise DirectoryError(_("A parent link joins a parent to a pupil."))
+    RelativeLink.objects.get_or_create(relative=relative, student=student,
+                                       defaults={"source": source})
+
+
+# Share bookmarks -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_bookmark(owner: User, name: str, users: list[User] = (),  # type: ignore[assignment]
+                       groups: list[Group] = ()) -> ShareBookmark:  # type: ignore[assignment]
+    name = name.strip()
+    if not name:
+        raise DirectoryError(_("Give the bookmark a name."))
+    bookmark = ShareBookmark.objects.create(owner=owner, name=name)
+    do_add_bookmark_members(bookmark, users, groups)
+    return bookmark
+
+
+def do_rename_bookmark(bookmark: ShareBookmark, name: str) -> None:
+    name = name.strip()
+    if not name:
+        raise DirectoryError(_("Give the bookmark a name."))
+    bookmark.name = name
+    bookmark.save(update_fields=["name", "updated_at"])
+
+
+def do_add_bookmark_members(bookmark: ShareBookmark, users: list[User] = (),  # type: ignore[assignment]
+                            groups: list[Group] = ()) -> None:  # type: ignore[assignment]
+    """Callers pass only users and groups the owner may reach (see communication)."""
+    have_users = set(bookmark.members.filter(user__isnull=False).values_list("user_id", flat=True))
+    have_groups = set(bookmark.members.filter(group__isnull=False)
+                      .values_list("group_id", flat=True))
+    BookmarkMember.objects.bulk_create(
+        [BookmarkMember(bookmark=bookmark, user=u) for u in users if u.pk not in have_users]
+        + [BookmarkMember(bookmark=bookmark, group=g) for g in groups if g.pk not in have_groups]
+    )
+    bookmark.save(update_fields=["updated_at"])
+
+
+def do_remove_bookmark_member(bookmark: ShareBookmark, member_id: int) -> None:
+    bookmark.members.filter(pk=member_id).delete()
+    bookmark.save(update_fields=["updated_at"])
+
+
+def do_delete_bookmark(bookmark: ShareBookmark) -> None:
+    bookmark.delete()

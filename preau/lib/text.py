@@ -1,0 +1,22 @@
+"""Text helpers: login slugs and French-friendly normalisation."""
+
+import re
+import unicodedata
+
+_NON_LOGIN = re.compile(r"[^a-z0-9]+")
+
+
+def strip_accents(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def login_part(value: str) -> str:
+    """'Jean-Noël ' -> 'jeannoel': accents and punctuation stripped, lower case."""
+    ascii_value = strip_accents(value).lower().replace("æ", "ae").replace("œ", "oe")
+    return _NON_LOGIN.sub("", ascii_value)
+
+
+def search_key(value: str) -> str:
+    """Lower-case, accent-free form used for searching names."""
+    return " ".join(strip_accents(value).lower().split())

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from preau.accounts.models import User
+from tests.personas import Personas, build_personas
+
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings, request):
+    """Argon2 is deliberately slow; tests that check hashing opt out with @pytest.mark.argon2."""
+    if "argon2" not in request.keywords:
+        settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def personas(db) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[User | None], Client]:
+    """A test client logged in as `user` (or anonymous for None)."""
+
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user, backend="preau.accounts.backends.LocalPasswordBackend")
+        return client
+
+    return make

@@ -77,7 +77,8 @@ def build_personas() -> Personas:
     cp = do_create_class(school, "CP-B", "CP B", ["CP"])
     ce2 = do_create_class(other, "CE2", "CE2 Louise", ["CE2"])
 
-    teacher = make_user("Jeanne", "Petit", Profile.TEACHER, academic_email="jeanne.petit@ac-test.fr")
+    teacher = make_user("Jeanne", "Petit", Profile.TEACHER,
+                        academic_email="jeanne.petit@ac-test.fr")
     colleague = make_user("Paul", "Bernard", Profile.TEACHER)
     pupil = make_user("Chloé", "Martin", Profile.STUDENT, birth_date=datetime.date(2014, 9, 2))
     parent = make_user("Marie", "Martin", Profile.RELATIVE)

@@ -21,7 +21,7 @@ from preau.directory.models import (
     StructureAttachment,
 )
 
-PROFILE_GROUP_NAMES = {
+PROFILE_GROUP_NAMES: dict[str, str] = {
     Profile.TEACHER: _("Teachers"),
     Profile.PERSONNEL: _("Staff"),
     Profile.STUDENT: _("Pupils"),
@@ -29,7 +29,7 @@ PROFILE_GROUP_NAMES = {
     Profile.GUEST: _("Guests"),
 }
 # Names are stored in French: they are data shown to everyone, like a class name.
-PROFILE_GROUP_LABELS_FR = {
+PROFILE_GROUP_LABELS_FR: dict[str, str] = {
     Profile.TEACHER: "Enseignants",
     Profile.PERSONNEL: "Personnels",
     Profile.STUDENT: "Élèves",
@@ -44,7 +44,7 @@ class DirectoryError(Exception):
 
 
 def ensure_structure_groups(structure: Structure) -> dict[str, Group]:
-    groups = {}
+    groups: dict[str, Group] = {}
     for profile in Profile.values:
         group, _created = Group.objects.get_or_create(
             kind=GroupKind.STRUCTURE, structure=structure, profile=profile,
@@ -55,7 +55,7 @@ def ensure_structure_groups(structure: Structure) -> dict[str, Group]:
 
 
 def ensure_class_groups(school_class: SchoolClass) -> dict[str, Group]:
-    groups = {}
+    groups: dict[str, Group] = {}
     for profile in CLASS_GROUP_PROFILES:
         group, _created = Group.objects.get_or_create(
             kind=GroupKind.CLASS, school_class=school_class, profile=profile,

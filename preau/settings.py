@@ -16,7 +16,8 @@ from preau.lib.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PREAU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
-(DATA_DIR / "logs").mkdir(exist_ok=True)
+for _sub in ("logs", "static", "media"):
+    (DATA_DIR / _sub).mkdir(exist_ok=True)
 
 
 def _secret_key() -> str:

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "preau.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from preau.lib import checks  # noqa: F401  (registers the system checks)

@@ -205,9 +205,9 @@ class Group(models.Model):
     external_id = models.CharField(max_length=128, blank=True)
     name_key = models.CharField(max_length=200, editable=False, default="", db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
-    members: models.ManyToManyField = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership",
-                                     through_fields=("group", "user"),
-                                     related_name="preau_groups")
+    members: models.ManyToManyField = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", through_fields=("group", "user"),
+        related_name="preau_groups")
 
     objects = GroupQuerySet.as_manager()
 

@@ -1,0 +1,198 @@
+"""The typed records every parser produces, whatever the feed format.
+
+Records are frozen, slotted dataclasses: cheap to create by the hundred thousand, hashable,
+and comparable. `source_file` and `line` say where a record came from (for the report) but
+take no part in equality nor in the checksum: the same person read from two runs is the same
+record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+class PersonKind(StrEnum):
+    """Who the record describes; values equal preau.accounts.models.Profile's."""
+
+    TEACHER = "Teacher"
+    PERSONNEL = "Personnel"
+    STUDENT = "Student"
+    RELATIVE = "Relative"
+    GUEST = "Guest"
+
+
+class FeedSource(StrEnum):
+    """Which feed produced the record; values equal preau.accounts.models.Source's."""
+
+    AAF1D = "AAF1D"
+    AAF = "AAF"
+    ONDE = "ONDE"
+    CSV = "CSV"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassRef:
+    """A class of a structure. CSV sources only know its name: `code` then equals `name`."""
+
+    structure_key: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A functional group (groupe, option…) of a structure."""
+
+    structure_key: str
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelativeRef:
+    """A pupil's link to a relative, by the relative's external id.
+
+    `relationship` is the AAF relationship code when the feed gives one (2D: "10" father,
+    "20" mother…), else "".
+    """
+
+    external_id: str
+    legal: bool
+    relationship: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRef:
+    """A relative's child as CSV files name it (no id in the file).
+
+    `external_id` is filled when the pupil was found among the pupils parsed with it (ONDE's
+    three files, or `link_relatives`); otherwise the importer resolves the child by
+    (last name, first name, class name) in the directory.
+    """
+
+    last_name: str
+    first_name: str
+    class_name: str
+    external_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A staff function in a structure (AAF: `structure$code$label$subject code$subject`)."""
+
+    structure_key: str
+    code: str
+    label: str
+    subject_code: str = ""
+    subject: str = ""
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+_NOT_HASHED = frozenset({"source_file", "line"})
+
+
+def record_checksum(record: StructureRecord | PersonRecord) -> str:
+    """A stable hash of the record's content: the importer skips records whose checksum it
+    already stored, so an unchanged nightly snapshot costs no write."""
+    data = {
+        f.name: _canonical(getattr(record, f.name))
+        for f in fields(record)
+        if f.name not in _NOT_HASHED
+    }
+    data["_type"] = type(record).__name__
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha1(payload.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StructureRecord:
+    """A school (EtabEducNat record)."""
+
+    external_id: str
+    uai: str
+    name: str
+    source: FeedSource = FeedSource.AAF1D
+    structure_type: str = ""
+    academy: str = ""
+    academy_code: str = ""
+    circonscription: str = ""
+    circonscription_code: str = ""
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    phone: str = ""
+    email: str = ""
+    siren: str = ""
+    source_file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+    @property
+    def checksum(self) -> str:
+        return record_checksum(self)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRecord:
+    """A person of any profile.
+
+    `external_id` is the join key the importer matches on: the feed's own id for AAF, a
+    deterministic id computed from names (see `preau.feeds.parsers.ids`) for ONDE and CSV.
+    `structures`, `director_of` and the refs' `structure_key` hold feed structure keys
+    (AAF: structure join keys; ONDE/CSV: the school key given by the caller, its UAI).
+    """
+
+    kind: PersonKind
+    external_id: str
+    last_name: str
+    first_name: str
+    source: FeedSource = FeedSource.AAF1D
+    birth_date: date | None = None
+    title: str = ""
+    ine: str = ""
+    academic_email: str = ""
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    work_phone: str = ""
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+    level: str = ""
+    structures: tuple[str, ...] = ()
+    classes: tuple[ClassRef, ...] = ()
+    groups: tuple[GroupRef, ...] = ()
+    relatives: tuple[RelativeRef, ...] = ()
+    children: tuple[ChildRef, ...] = ()
+    functions: tuple[FunctionRef, ...] = ()
+    director_of: tuple[str, ...] = ()
+    teacher_category: str = ""
+    match_keys: tuple[str, ...] = ()
+    source_file: str = field(default="", compare=False)
+    line: int = field(default=0, compare=False)
+
+    @property
+    def is_director(self) -> bool:
+        """Head teacher (directeur/directrice d'école) of at least one structure."""
+        return bool(self.director_of)
+
+    @property
+    def checksum(self) -> str:
+        return record_checksum(self)
+
+
+Record = StructureRecord | PersonRecord

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from preau.accounts.models import PasswordHistory, Profile, Source, State, User, UserEvent
 from preau.lib.text import login_part
@@ -15,6 +17,29 @@ from preau.lib.text import login_part
 # 8 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
 ACTIVATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 ACTIVATION_CODE_LENGTH = 8
+
+
+class AccountError(Exception):
+    """A refused account operation; the message is for the user (translated).
+
+    `counts_as_failure` marks a guess that brute-force protection must count (a wrong
+    activation code), as opposed to a refusal that proves the person holds the secret.
+    """
+
+    def __init__(self, message: str, *, counts_as_failure: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.counts_as_failure = counts_as_failure
+
+
+def blocked_message() -> str:
+    return _("Your account is blocked. Contact your school's head teacher or your "
+             "circonscription's eRun.")
+
+
+def federated_message() -> str:
+    return _("This account does not use an ENT password: teachers and staff log in with "
+             "their académie login, parents and pupils with EduConnect.")
 
 
 def new_activation_code() -> str:
@@ -125,3 +150,67 @@ def do_unblock(user: User, actor: User) -> None:
 def hashed_demo_password(raw: str) -> str:
     """One Argon2 hash reused by bulk loaders (hashing is deliberately slow)."""
     return make_password(raw)
+
+
+def normalise_activation_code(code: str) -> str:
+    """Codes are printed on paper: forgive spaces and dashes typed around them."""
+    return "".join(code.split()).replace("-", "")
+
+
+def activation_code_digest(code: str) -> str:
+    """What the activation flow keeps in the session between its two steps."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def check_activation_code(login: str, code: str) -> User:
+    """The account `login` is waiting for activation with `code`; returns it or refuses.
+
+    A wrong login and a wrong code get the same message, so the page does not tell whether a
+    login exists. Blocked and federated accounts are told so only once the code is right.
+    """
+    code = normalise_activation_code(code)
+    user = User.objects.filter(login=login.strip()).first()
+    if (user is None or not user.activation_code or len(code) != ACTIVATION_CODE_LENGTH
+            or not secrets.compare_digest(user.activation_code, code)):
+        raise AccountError(
+            _("This login and activation code do not match an account waiting for "
+              "activation. Check them on your connection sheet (upper and lower case "
+              "letters differ)."),
+            counts_as_failure=True,
+        )
+    if user.federated:
+        raise AccountError(federated_message())
+    if not user.is_active:
+        raise AccountError(blocked_message())
+    return user
+
+
+def check_activation_still_valid(user_id: int, code_digest: str) -> User:
+    """Second step of the activation: the code checked in the first step is still the
+    account's (it was not reset or used meanwhile)."""
+    user = User.objects.filter(pk=user_id).first()
+    if (user is None or not user.activation_code or user.federated or not user.is_active
+            or not secrets.compare_digest(activation_code_digest(user.activation_code),
+                                          code_digest)):
+        raise AccountError(_("This activation is no longer valid: start again."))
+    return user
+
+
+def reset_password_refusal(user: User, actor: User) -> str | None:
+    """Why `actor` may not reset `user`'s password (rights are checked before), or None."""
+    if user.pk == actor.pk:
+        return _("You cannot reset your own password here: change it from My account.")
+    if user.federated:
+        return _("This account logs in with the académie login or EduConnect: it has no "
+                 "ENT password to reset.")
+    if user.state in (State.DELETED, State.PREDELETED):
+        return _("This account has been deleted.")
+    return None
+
+
+def check_reset_password(user: User, actor: User) -> str:
+    """Resets `user`'s password for `actor` and returns the new activation code."""
+    refusal = reset_password_refusal(user, actor)
+    if refusal:
+        raise AccountError(refusal)
+    return do_reset_password(user, actor)

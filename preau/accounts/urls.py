@@ -5,8 +5,15 @@ from preau.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("connexion/", auth_views.LoginView.as_view(template_name="accounts/login.html"),
-         name="login"),
+    path("connexion/", views.PreauLoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("activation/", views.activate, name="activate"),
+    path("activation/mot-de-passe/", views.activate_password, name="activate_password"),
     path("", views.profile, name="profile"),
+    path("mot-de-passe/", views.change_password, name="password"),
+    path("jetons/", views.tokens, name="tokens"),
+    path("jetons/<int:token_id>/revoquer/", views.revoke_token, name="revoke_token"),
+    path("reinitialiser/<int:user_id>/", views.reset_password, name="reset_password"),
+    path("fiches/classe/<int:class_id>/", views.class_sheets_view, name="class_sheets"),
+    path("fiches/<int:user_id>/", views.user_sheet_view, name="user_sheet"),
 ]

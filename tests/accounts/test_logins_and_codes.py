@@ -1,0 +1,66 @@
+"""Generated logins (prenom.nom) and activation codes (8 characters, no look-alikes)."""
+
+import pytest
+
+from preau.accounts.actions import (
+    ACTIVATION_ALPHABET,
+    do_create_user,
+    generate_login,
+    new_activation_code,
+)
+from preau.accounts.models import Profile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("first", "last", "login"), [
+    ("Jean", "Dupont", "jean.dupont"),
+    ("Chloé", "Lefèvre", "chloe.lefevre"),
+    ("Jean-Noël", "D'Arc", "jeannoel.darc"),
+    ("Anaïs", "Le Bœuf", "anais.leboeuf"),
+    ("  Zoé ", "ÇA-VA!", "zoe.cava"),
+    ("", "Martin", "martin"),
+    ("", "", "user"),
+])
+def test_login_strips_accents_and_punctuation(first, last, login):
+    assert generate_login(first, last) == login
+
+
+def test_collisions_are_numbered_from_two():
+    first = do_create_user(first_name="Jean", last_name="Dupont", profile=Profile.STUDENT)
+    second = do_create_user(first_name="Jean", last_name="Dupont", profile=Profile.STUDENT)
+    third = do_create_user(first_name="Jéan", last_name="Dupont", profile=Profile.RELATIVE)
+    assert [first.login, second.login, third.login] == [
+        "jean.dupont", "jean.dupont2", "jean.dupont3"]
+
+
+def test_a_longer_login_with_the_same_start_is_not_a_collision():
+    do_create_user(first_name="Jean", last_name="Dupontel", profile=Profile.STUDENT)
+    assert generate_login("Jean", "Dupont") == "jean.dupont"
+
+
+def test_bulk_callers_reserve_logins_without_queries(django_assert_num_queries):
+    taken = {"jean.dupont"}
+    with django_assert_num_queries(0):
+        assert generate_login("Jean", "Dupont", taken) == "jean.dupont2"
+        assert generate_login("Jean", "Dupont", taken) == "jean.dupont3"
+    assert {"jean.dupont2", "jean.dupont3"} <= taken
+
+
+def test_activation_codes_have_eight_unambiguous_characters():
+    codes = {new_activation_code() for _ in range(500)}
+    assert len(codes) == 500
+    for code in codes:
+        assert len(code) == 8
+        assert set(code) <= set(ACTIVATION_ALPHABET)
+        assert not set(code) & set("0O1lI")
+    assert not set(ACTIVATION_ALPHABET) & set("0O1lI")
+    # Every letter of the alphabet turns up: the codes are not drawn from a subset.
+    assert set("".join(codes)) == set(ACTIVATION_ALPHABET)
+
+
+def test_new_accounts_wait_for_activation_with_a_code():
+    user = do_create_user(first_name="Léa", last_name="Roux", profile=Profile.STUDENT)
+    assert user.state == "pending"
+    assert len(user.activation_code) == 8
+    assert not user.has_usable_password()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from preau.accounts.actions import record_event
 from preau.accounts.models import Profile, Source, User, UserEvent
+from preau.directory.communication import reachable_users, visible_groups
 from preau.directory.models import (
     BookmarkMember,
     Group,
@@ -20,6 +23,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.directory.queries import unreachable_bookmark_members
 
 PROFILE_GROUP_NAMES: dict[str, str] = {
     Profile.TEACHER: _("Teachers"),
@@ -147,15 +151,32 @@ def check_attach_teacher_to_class(teacher: User, school_class: SchoolClass, acto
             raise DirectoryError(_("You are not attached to this school."))
         if not class_has_pupils(school_class):
             raise DirectoryError(_(
-                "You can attach yourself to this class only once at least one of its pupils "
-                "is in the ENT. Pupils arrive with the pupils and parents feed after the ONDE "
-                "switch-over, and first classes (TPS-PS, CP) often arrive a few days later. "
-                "Try again in a few days, or ask your school administrator or your "
-                "circonscription's eRun."
+                "You can be attached to your class only once at least one of its pupils is "
+                "in the ENT. Missing pupils? They arrive progressively: pupils come with the "
+                "pupils and parents feed after the ONDE switch-over, and first classes "
+                "(TPS-PS, CP, CE2) often arrive a few days later. Try again in a few days; if "
+                "it lasts, ask your school administrator or contact your circonscription's "
+                "eRun."
             ))
     do_add_to_class(teacher, school_class, MembershipSource.MANUAL, actor)
     record_event(teacher, UserEvent.Kind.ATTACHED, actor, school_class.name,
                  class_id=school_class.pk)
+
+
+@transaction.atomic
+def check_detach_teacher_from_class(teacher: User, school_class: SchoolClass,
+                                    actor: User) -> None:
+    """Only a teacher's or staff member's own hand-made attachment can be undone this way:
+    a pupil or parent never leaves a class through it, and feed links stay the feed's."""
+    if teacher.profile not in (Profile.TEACHER, Profile.PERSONNEL):
+        raise DirectoryError(_("Only teachers and staff can be attached to a class."))
+    if not Membership.objects.filter(user=teacher, group__school_class=school_class,
+                                     group__kind=GroupKind.CLASS,
+                                     source=MembershipSource.MANUAL).exists():
+        raise DirectoryError(_(
+            "You were not attached to this class by hand: the feed or an administrator "
+            "attached you, and only they can detach you."))
+    do_detach_teacher_from_class(teacher, school_class, actor)
 
 
 @transaction.atomic
@@ -217,3 +238,42 @@ def do_remove_bookmark_member(bookmark: ShareBookmark, member_id: int) -> None:
 
 def do_delete_bookmark(bookmark: ShareBookmark) -> None:
     bookmark.delete()
+
+
+def _any_out_of_reach(bookmark: ShareBookmark, users: Sequence[User],
+                      groups: Sequence[Group]) -> bool:
+    """Whether any of `users`/`groups` is out of the bookmark owner's reach."""
+    user_ids = {u.pk for u in users}
+    group_ids = {g.pk for g in groups}
+    if user_ids and reachable_users(bookmark.owner).filter(pk__in=user_ids).count() != len(
+            user_ids):
+        return True
+    return bool(group_ids) and visible_groups(bookmark.owner).filter(
+        pk__in=group_ids).count() != len(group_ids)
+
+
+@transaction.atomic
+def check_add_bookmark_members(bookmark: ShareBookmark, users: Sequence[User] = (),
+                               groups: Sequence[Group] = ()) -> None:
+    """Add members after checking that the owner may reach every one of them."""
+    if _any_out_of_reach(bookmark, users, groups):
+        raise DirectoryError(_("You can only add people and groups that you can reach."))
+    do_add_bookmark_members(bookmark, list(users), list(groups))
+
+
+@transaction.atomic
+def check_create_bookmark(owner: User, name: str, users: Sequence[User] = (),
+                          groups: Sequence[Group] = ()) -> ShareBookmark:
+    """Create a bookmark from a selection, refusing anyone the owner may not reach."""
+    bookmark = do_create_bookmark(owner, name)
+    check_add_bookmark_members(bookmark, users, groups)
+    return bookmark
+
+
+@transaction.atomic
+def do_remove_unreachable_bookmark_members(bookmark: ShareBookmark) -> int:
+    """Empty a bookmark of the members its owner can no longer reach; returns how many."""
+    deleted, _rows = unreachable_bookmark_members(bookmark).delete()
+    if deleted:
+        bookmark.save(update_fields=["updated_at"])
+    return deleted

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "csp",
     "preau.accounts",
     "preau.directory",
+    "preau.feeds",
     "preau.console",
     "preau.api",
     "preau.demo",

@@ -1,0 +1,228 @@
+"""`preau demo`: the fictitious académie a newcomer logs into, loaded once, the same every time."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+from preau.accounts.actions import do_create_user
+from preau.accounts.models import Profile, Source, State, User
+from preau.demo import loader
+from preau.directory.actions import do_add_to_class
+from preau.directory.communication import can_reach
+from preau.directory.models import (
+    Academy,
+    GroupKind,
+    Membership,
+    MembershipSource,
+    RelativeLink,
+    SchoolAdmin,
+    SchoolClass,
+    ShareBookmark,
+    StructureAttachment,
+)
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ("demo.admin", "demo.directeur", "demo.enseignant", "demo.eleve", "demo.parent")
+
+
+def class_members(school_class: SchoolClass, profile: str) -> set[User]:
+    return set(User.objects.filter(memberships__group__school_class=school_class,
+                                   memberships__group__kind=GroupKind.CLASS,
+                                   memberships__group__profile=profile))
+
+
+def test_demo_holds_the_promised_academie(demo):
+    academy = Academy.objects.get(feed_prefix="demo")
+    assert (academy.code, academy.name) == ("99", "Académie de démonstration")
+    assert academy.structures.count() >= 3
+    classes = list(SchoolClass.objects.active())
+    assert len(classes) >= 12
+    levels = {level for c in classes for level in c.levels}
+    assert levels == {"TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2"}
+    assert any(len(c.levels) == 2 for c in classes)
+    assert all(c.school_year.name == "2023-2024" for c in classes)
+    assert SchoolClass.objects.exclude(school_year__is_current=True).exists()
+
+    profiles = Counter(User.objects.values_list("profile", flat=True))
+    assert 240 <= profiles[Profile.STUDENT] <= 260
+    assert 330 <= profiles[Profile.RELATIVE] <= 370
+    assert profiles[Profile.TEACHER] == 15
+    assert User.objects.filter(profile=Profile.PERSONNEL, is_ent_admin=False).count() == 2
+    assert profiles[Profile.GUEST] >= 1
+
+    teacher_classes = Counter(Membership.objects.filter(
+        group__kind=GroupKind.CLASS, group__profile=Profile.TEACHER,
+    ).values_list("user__login", flat=True))
+    assert sorted(teacher_classes.values()).count(2) == 1
+    assert len(teacher_classes) == 14  # the fifteenth teacher has no class yet
+    unplaced = User.objects.filter(profile=Profile.TEACHER).exclude(
+        login__in=teacher_classes)
+    assert unplaced.count() == 1
+    assert StructureAttachment.objects.filter(user=unplaced.get()).exists()
+
+    legal = RelativeLink.objects.filter(legal=True)
+    assert max(Counter(legal.values_list("student", flat=True)).values()) == 2
+    assert max(Counter(legal.values_list("relative", flat=True)).values()) == 2
+    foster = RelativeLink.objects.get(legal=False)
+    assert foster.relative.profile == Profile.RELATIVE
+    assert foster.student.profile == Profile.STUDENT
+    # every pupil is in exactly one class of the current year, with at least one parent
+    pupils = Membership.objects.filter(group__kind=GroupKind.CLASS,
+                                       group__profile=Profile.STUDENT)
+    assert pupils.count() == profiles[Profile.STUDENT]
+    assert not User.objects.filter(profile=Profile.STUDENT, relative_links__isnull=True).exists()
+    assert "demo-logins.csv" in demo.output
+    assert "Preau-demo-2023" in demo.output
+    assert "chargée en" in demo.output
+
+
+def test_separated_parents_each_reach_the_same_child(demo):
+    """Two legal parents with different surnames (two households), each linked and placed."""
+    pairs = [rels for rels in _legal_parents_by_child().values() if len(rels) == 2]
+    separated = [rels for rels in pairs if rels[0].last_name != rels[1].last_name]
+    assert separated
+    first, second = separated[0]
+    child = RelativeLink.objects.get(relative=first, legal=True).student
+    assert can_reach(first, child) and can_reach(second, child)
+
+
+def _legal_parents_by_child() -> dict[int, list[User]]:
+    by_child: dict[int, list[User]] = {}
+    for link in RelativeLink.objects.filter(legal=True).select_related("relative"):
+        by_child.setdefault(link.student_id, []).append(link.relative)
+    return by_child
+
+
+def test_personas_log_in_with_the_demo_password(demo, settings):
+    for login in PERSONAS:
+        request = RequestFactory().post("/compte/connexion/")
+        user = authenticate(request, username=login, password=settings.PREAU_DEMO_PASSWORD)
+        assert user is not None and user.login == login
+        assert user.state == State.ACTIVE
+    assert authenticate(RequestFactory().post("/compte/connexion/"), username="demo.eleve",
+                        password="not-the-password") is None
+
+
+def test_generated_accounts_wait_for_activation_with_a_code(demo):
+    pending = User.objects.exclude(login__in=PERSONAS)
+    assert pending.exists()
+    assert not pending.exclude(state=State.PENDING).exists()
+    assert all(len(u.activation_code) == 8 and not u.has_usable_password() for u in pending)
+
+
+def test_personas_have_their_roles(demo):
+    admin = User.objects.get(login="demo.admin")
+    director = User.objects.get(login="demo.directeur")
+    teacher = User.objects.get(login="demo.enseignant")
+    pupil = User.objects.get(login="demo.eleve")
+    parent = User.objects.get(login="demo.parent")
+    assert admin.is_ent_admin and not director.is_ent_admin
+    first_school = SchoolAdmin.objects.get(user=director).structure
+    assert first_school.uai == "0599001A"
+    assert StructureAttachment.objects.get(user=director, structure=first_school).is_director
+
+    school_class = SchoolClass.objects.get(groups__memberships__user=teacher)
+    assert school_class.structure == first_school and school_class.is_active
+    assert pupil in class_members(school_class, Profile.STUDENT)
+    assert parent in class_members(school_class, Profile.RELATIVE)
+    assert RelativeLink.objects.get(relative=parent, student=pupil).legal
+    assert RelativeLink.objects.filter(student=pupil, legal=True).count() == 2
+    assert RelativeLink.objects.filter(relative=parent).count() == 2
+    bookmarks = {b.name: b for b in ShareBookmark.objects.filter(owner=teacher)}
+    assert set(bookmarks) == {"Équipe des Tilleuls", "Parents du CM2"}
+    colleagues = [m.user for m in bookmarks["Équipe des Tilleuls"].members.all()
+                  if m.user is not None]
+    assert len(colleagues) == 7  # the other teachers of Les Tilleuls
+    assert director in colleagues and all(can_reach(teacher, c) for c in colleagues)
+    (parents_group,) = [m.group for m in bookmarks["Parents du CM2"].members.all()]
+    assert parents_group is not None and parents_group.is_scolarite
+    assert parents_group.school_class == school_class
+
+
+def test_teacher_reaches_her_pupil_and_its_parent(demo):
+    teacher = User.objects.get(login="demo.enseignant")
+    pupil = User.objects.get(login="demo.eleve")
+    parent = User.objects.get(login="demo.parent")
+    assert can_reach(teacher, pupil)
+    assert can_reach(teacher, parent)
+    assert can_reach(parent, teacher)
+    assert can_reach(pupil, teacher)
+    other_school_pupil = User.objects.filter(
+        profile=Profile.STUDENT, attachments__structure__uai="0599003C").first()
+    assert other_school_pupil is not None
+    assert not can_reach(teacher, other_school_pupil)
+
+
+def test_second_run_changes_nothing(demo):
+    before = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    logins = set(User.objects.values_list("login", "activation_code"))
+    out = io.StringIO()
+    call_command("demo", no_serve=True, stdout=out)
+    after = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    assert after == before
+    assert set(User.objects.values_list("login", "activation_code")) == logins
+    assert "déjà chargée" in out.getvalue()
+
+
+def test_plan_is_deterministic():
+    assert loader.make_plan() == loader.make_plan()
+    assert loader.make_plan(1) != loader.make_plan()
+
+
+def test_logins_file_lists_every_demo_account(demo):
+    path = demo.data_dir / "demo-logins.csv"
+    assert path.stat().st_mode & 0o077 == 0  # credentials: owner only
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["login"] for r in rows} == set(User.objects.values_list("login", flat=True))
+    by_login = {r["login"]: r for r in rows}
+    assert by_login["demo.eleve"]["password"] == "Preau-demo-2023"
+    pupil = User.objects.filter(profile=Profile.STUDENT, state=State.PENDING).first()
+    assert pupil is not None
+    assert by_login[pupil.login]["activation_code"] == pupil.activation_code
+    assert [r["login"] for r in rows[:5]] == list(PERSONAS)
+
+
+def _shape(user: User) -> dict[str, Any]:
+    """What the actions leave around an account, without ids or times."""
+    return {
+        "user": (user.state, user.source, user.profile, user.has_usable_password(),
+                 len(user.activation_code), user.name_key,
+                 user.display_name == f"{user.first_name} {user.last_name}"),
+        "attachments": sorted((a.structure.uai, a.source, a.is_director)
+                              for a in user.attachments.select_related("structure")),
+        "memberships": sorted((m.group.kind, m.group.profile, m.group.structure_id,
+                               m.group.school_class_id, m.source, m.added_by_id)
+                              for m in user.memberships.select_related("group")),
+        "events": sorted((e.kind, e.message, tuple(sorted(e.details.items())), e.actor_id)
+                         for e in user.events.all()),
+    }
+
+
+@pytest.mark.parametrize("profile", [Profile.STUDENT, Profile.RELATIVE])
+def test_bulk_rows_are_those_the_actions_make(demo, profile):
+    """Pupils and parents are bulk-created: compare one with an account made by the actions."""
+    bulk = User.objects.filter(profile=profile, state=State.PENDING, source=Source.AAF1D)
+    sample = next(u for u in bulk if u.attachments.count() == 1 and u.memberships.filter(
+        group__kind=GroupKind.CLASS).count() == 1)
+    school_class = SchoolClass.objects.get(groups__memberships__user=sample,
+                                           groups__kind=GroupKind.CLASS)
+    twin = do_create_user(first_name=sample.first_name, last_name=sample.last_name,
+                          profile=profile, source=Source.AAF1D, login=sample.login + "x",
+                          external_prefix="demo", external_id=sample.external_id + "x")
+    do_add_to_class(twin, school_class, MembershipSource.FEED)
+    sample_shape, twin_shape = _shape(sample), _shape(twin)
+    assert sample_shape["user"][:5] == twin_shape["user"][:5]
+    assert sample.name_key + "x" == twin.name_key
+    for key in ("attachments", "memberships", "events"):
+        assert sample_shape[key] == twin_shape[key], key

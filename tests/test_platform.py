@@ -86,3 +86,19 @@ def test_login_part(raw, expected):
 
 def test_search_key_is_accent_and_case_free():
     assert search_key("  Chloé  MARTIN ") == "chloe martin"
+
+
+@pytest.mark.django_db
+def test_french_first_whatever_the_browser_says(client):
+    response = client.get("/compte/connexion/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "fr"
+    assert '<html lang="fr">' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_english_when_the_user_chooses_it(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/compte/connexion/"})
+    assert response.status_code == 302
+    response = client.get("/compte/connexion/")
+    assert response["Content-Language"] == "en"
+    assert "Log in" in response.content.decode()

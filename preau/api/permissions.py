@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from preau.accounts.models import User
 from preau.directory.access import (
-    access_managed_user,
     administered_structures,
     is_school_admin,
 )
@@ -38,13 +35,6 @@ class IsSchoolAdmin(BasePermission):
         return isinstance(user, User) and is_school_admin(user)
 
 
-def managed_users(actor: User) -> QuerySet[User]:
-    """The accounts an admin manages: every one for an ENT admin, else those attached to
-    a school they administer. `access_managed_user` accepts each of them."""
-    if actor.is_ent_admin:
-        return User.objects.all()
-    return User.objects.filter(pk__in=StructureAttachment.objects.filter(
-        structure__in=administered_structures(actor)).values("user"))
 
 
 def administers(actor: User, person: User) -> bool:
@@ -56,17 +46,6 @@ def administers(actor: User, person: User) -> bool:
         user=person, structure__in=administered_structures(actor)).exists()
 
 
-def access_managed_account(actor: User, user_id: int, *, manage: bool = False) -> User:
-    """An account of the admin API: `access_managed_user` decides 404 or 403, then the
-    account must be one the admin manages (not merely a pupil they teach), and a school
-    admin may not change an ENT admin's account."""
-    target = access_managed_user(actor, user_id)
-    if not actor.is_ent_admin:
-        if not managed_users(actor).filter(pk=target.pk).exists():
-            raise PermissionDenied
-        if manage and target.is_ent_admin:
-            raise PermissionDenied
-    return target
 
 
 def access_managed_attachment(actor: User, user: User, school_id: int) -> Structure:

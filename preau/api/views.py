@@ -43,10 +43,8 @@ from preau.api import queries
 from preau.api.pagination import ApiPagination
 from preau.api.permissions import (
     IsSchoolAdmin,
-    access_managed_account,
     access_managed_attachment,
     administers,
-    managed_users,
     request_user,
 )
 from preau.api.serializers import (
@@ -86,12 +84,14 @@ from preau.console.actions import (
     check_detach_from_structure,
     check_update_identity,
 )
+from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.access import (
     access_bookmark,
     access_class,
     access_group,
     access_person,
     administered_structures,
+    managed_users,
 )
 from preau.directory.actions import (
     DirectoryError,

@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import Profile, State, User
 from preau.console.actions import profiles_creatable_in
-from preau.console.rights import managed_users
-from preau.directory.access import administered_structures
+from preau.directory.access import administered_structures, managed_users
 from preau.directory.models import Level, SchoolClass, Structure
 
 

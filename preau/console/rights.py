@@ -3,9 +3,9 @@
 The console is for ENT admins (everything) and school admins (the schools they administer
 and the people attached to them). Anyone else logged in gets a 403; anonymous visitors go
 to the login page. Objects outside an admin's schools are a 404, never a hint that they
-exist. Reads of single objects go through the `access_console_*` functions below, and
-lists through `managed_users` / `administered_structures`, so no list shows more than the
-detail pages allow.
+exist. Reads of single objects go through the `access_console_*` functions below and
+`preau.directory.access.access_administered_user`, lists through `managed_users` and
+`administered_structures` (same module), so no list shows more than the detail pages allow.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from preau.accounts.models import User
-from preau.directory.access import access_managed_user, administered_structures, is_school_admin
-from preau.directory.models import SchoolClass, Structure, StructureAttachment
+from preau.directory.access import administered_structures, is_school_admin
+from preau.directory.models import SchoolClass, Structure
 
 View = Callable[..., HttpResponse]
 
@@ -61,12 +60,6 @@ def ent_admin_required(view: View) -> View:
     return login_required(wrapper)
 
 
-def managed_users(actor: User) -> QuerySet[User]:
-    """Accounts the admin manages: all for ENT admins, those attached to their schools else."""
-    if actor.is_ent_admin:
-        return User.objects.all()
-    return User.objects.filter(id__in=StructureAttachment.objects.filter(
-        structure__in=administered_structures(actor)).values("user"))
 
 
 def access_console_structure(actor: User, structure_id: int) -> Structure:
@@ -85,18 +78,3 @@ def access_console_class(actor: User, class_id: int) -> SchoolClass:
     return school_class
 
 
-def access_console_user(actor: User, user_id: int, *, manage: bool = False) -> User:
-    """A user of the admin's schools (the directory decides 404 or 403 for the others).
-
-    `manage`: the admin is about to change the account; a school admin may not change an
-    ENT admin's account.
-    """
-    target = access_managed_user(actor, user_id)
-    if not actor.is_ent_admin:
-        # access_managed_user also lets a teacher reset their pupils' passwords; the
-        # console is narrower: the people of the schools this admin administers.
-        if not managed_users(actor).filter(pk=target.pk).exists():
-            raise PermissionDenied
-        if manage and target.is_ent_admin:
-            raise PermissionDenied
-    return target

@@ -45,13 +45,12 @@ from preau.console.actions import (
 from preau.console.rights import (
     access_console_class,
     access_console_structure,
-    access_console_user,
     actor_of,
     console_required,
     ent_admin_required,
-    managed_users,
 )
-from preau.directory.access import administered_structures
+from preau.directory.access import access_administered_user as access_console_user
+from preau.directory.access import administered_structures, managed_users
 from preau.directory.actions import (
     DirectoryError,
     check_attach_teacher_to_class,

@@ -138,3 +138,28 @@ def access_managed_user(actor: User, user_id: int) -> User:
     if reachable_users(actor).filter(pk=target.pk).exists():
         raise PermissionDenied
     raise Http404
+
+
+def managed_users(actor: User) -> QuerySet[User]:
+    """Accounts an admin manages: every one for an ENT admin, else those attached to a
+    school they administer (the console and the admin API list these)."""
+    if actor.is_ent_admin:
+        return User.objects.all()
+    return User.objects.filter(id__in=StructureAttachment.objects.filter(
+        structure__in=administered_structures(actor)).values("user"))
+
+
+def access_administered_user(actor: User, user_id: int, *, manage: bool = False) -> User:
+    """An account of the console or the admin API.
+
+    `access_managed_user` decides 404 or 403 for the others; the account must then be one
+    the admin manages (not merely a pupil they teach). `manage`: the admin is about to
+    change the account, and a school admin may not change an ENT admin's.
+    """
+    target = access_managed_user(actor, user_id)
+    if not actor.is_ent_admin:
+        if not managed_users(actor).filter(pk=target.pk).exists():
+            raise PermissionDenied
+        if manage and target.is_ent_admin:
+            raise PermissionDenied
+    return target

@@ -1,0 +1,346 @@
+"""Feed runs: import, approve or reject a held run, run the daily life cycle.
+
+The command line and the console call these; each records a FeedRun whatever happens:
+
+- **applied**: the changes are in the directory;
+- **dry_run**: everything was computed then rolled back (same report);
+- **refused**: nothing was read or written (frozen académie, unknown school, no current
+  school year, unusable set of files);
+- **held**: computed then rolled back, files kept under PREAU_DATA_DIR/feeds/<run id>/
+  until an ENT admin approves (`do_approve_run`) or rejects it. A run is held when the
+  académie's feeds are suspended and the caller asked to hold rather than refuse, or when
+  it would mark too many accounts missing (PREAU_FEED_MISSING_THRESHOLD, default 10 % of
+  the scope's accounts, and at least PREAU_FEED_HOLD_MIN_ACCOUNTS, default 10): a
+  truncated file must not pre-delete half the académie;
+- **failed**: a file is malformed (the report names file and line) or the database
+  refused a write; the whole run was rolled back.
+
+Manual CSV imports are exempt from the freeze (an admin does them by hand, on purpose);
+the missing-accounts hold applies to every format.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from preau.accounts.models import User
+from preau.directory.models import Academy, SchoolYear, Structure
+from preau.feeds.importer import Importer, RunContext
+from preau.feeds.inputs import InputRefused, RunInput
+from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
+from preau.feeds.models import FORMAT_SOURCES, FeedFormat, FeedIssue, FeedRun
+from preau.feeds.parsers import FeedError
+from preau.feeds.report import MAX_REPORTED_ISSUES, Issue, RunReport
+
+DEFAULT_MISSING_THRESHOLD = 0.10
+DEFAULT_HOLD_MIN_ACCOUNTS = 10
+
+
+class FeedActionError(Exception):
+    """A refused operation on a run (approving a run that is not held…); French text."""
+
+
+def command_line_label() -> str:
+    """Who started a run from a terminal, for the record."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "?"
+    return _("command line (%(user)s)") % {"user": who}
+
+
+def runs_dir() -> Path:
+    return Path(settings.DATA_DIR) / "feeds"
+
+
+class _RolledBack(Exception):
+    def __init__(self, report: RunReport) -> None:
+        super().__init__("rolled back")
+        self.report = report
+
+
+def do_import(paths: Sequence[str | Path], *, format: str, academy: str = "",
+              school: str = "", templates: dict[str, str] | None = None,
+              actor: User | None = None, actor_label: str = "", dry_run: bool = False,
+              hold: bool = False, today: date | None = None,
+              progress: Callable[[str, int], None] | None = None,
+              approving: FeedRun | None = None) -> FeedRun:
+    """Imports one académie's (or one school's) files; returns the recorded run."""
+    format = FeedFormat(format).value
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    if approving is not None:
+        run = approving
+        run.status = FeedRun.Status.RUNNING
+        run.issues.all().delete()
+    else:
+        run = FeedRun.objects.create(
+            format=format, source=FORMAT_SOURCES[format], prefix=academy.strip(),
+            school_uai=school.strip().upper(), dry_run=dry_run, actor=actor,
+            actor_label=actor_label or (actor.login if actor else ""), run_date=today,
+            options={"templates": templates or {}, "hold": hold})
+    result: dict[str, Any] = {}
+    try:
+        _run(run, [Path(p) for p in paths], templates, dry_run=dry_run, hold=hold,
+             today=today, progress=progress, approved=approving is not None, result=result)
+    except Exception as error:
+        run.status = FeedRun.Status.FAILED
+        run.message = _("Unexpected error, nothing was imported: %(error)s") % {
+            "error": repr(error)}
+        raise
+    finally:
+        _finish(run, started, result)
+    return run
+
+
+def _refuse(run: FeedRun, message: str) -> None:
+    run.status = FeedRun.Status.REFUSED
+    run.message = message
+
+
+def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
+         dry_run: bool, hold: bool, today: date,
+         progress: Callable[[str, int], None] | None, approved: bool,
+         result: dict[str, Any]) -> None:
+    try:
+        inputs = RunInput.build(paths, run.format, school_key=run.school_uai,
+                                templates=templates)
+    except InputRefused as refusal:
+        return _refuse(run, str(refusal))
+    except FeedError as error:
+        run.status = FeedRun.Status.FAILED
+        run.message = error.report()
+        result["issues"] = [Issue("error", i.file, i.line, i.code, i.reason)
+                            for i in error.issues]
+        return None
+    run.files = [_describe(f.path, f.role) for f in inputs.files]
+    run.kinds = sorted(k.value for k in inputs.kinds())
+    academy, school = _where(run)
+    if run.status == FeedRun.Status.REFUSED:
+        return None
+    year = SchoolYear.objects.filter(is_current=True).first()
+    if year is None:
+        return _refuse(run, _("No school year is current: set the current school year in "
+                              "the console before importing (classes belong to it)."))
+    frozen = (academy is not None and academy.feeds_frozen
+              and run.format != FeedFormat.CSV and not approved)
+    if frozen and not hold and not dry_run:
+        return _refuse(run, _(
+            "Feeds are suspended for this académie (%(academy)s, end of the school year): "
+            "the run is refused. Import again with --hold to keep it for an ENT administrator's "
+            "approval, or lift the suspension.") % {"academy": academy})
+    ctx = RunContext(format=run.format, source=run.source, prefix=run.prefix,
+                     academy=academy, school=school, year=year, today=today,
+                     now=moment(today), actor=run.approved_by if approved else run.actor,
+                     run_id=run.pk)
+    hold_info: dict[str, Any] | None = None
+    try:
+        with transaction.atomic():
+            report = Importer(ctx, inputs, progress).run()
+            if frozen:
+                hold_info = {"reason": FeedRun.HoldReason.FROZEN, "message": _(
+                    "Feeds are suspended for this académie (%(academy)s): the run is held "
+                    "until an ENT administrator approves it (preau feed approve %(run)s).") % {
+                    "academy": academy, "run": run.pk}}
+            elif not approved:
+                hold_info = _missing_hold(report, run)
+            if dry_run or hold_info is not None:
+                raise _RolledBack(report)
+        run.status = FeedRun.Status.APPLIED
+    except _RolledBack as rolled_back:
+        report = rolled_back.report
+        run.status = FeedRun.Status.DRY_RUN if dry_run else FeedRun.Status.HELD
+    except FeedError as error:
+        run.status = FeedRun.Status.FAILED
+        run.message = error.report()
+        result["issues"] = [Issue("error", i.file, i.line, i.code, i.reason)
+                            for i in error.issues]
+        return None
+    except DatabaseError as error:
+        run.status = FeedRun.Status.FAILED
+        run.message = _("The database refused a change, nothing was imported: %(error)s") % {
+            "error": error}
+        return None
+    result["report"] = report
+    run.academy = ctx.academy  # perhaps created by the run (checked again in _finish)
+    if hold_info is not None:
+        result["hold"] = hold_info
+        if run.status == FeedRun.Status.HELD:
+            run.hold_reason = hold_info["reason"]
+            run.message = hold_info["message"]
+            run.stored_files = str(_store(run, inputs))
+    elif approved:
+        run.approved_at = timezone.now()
+    return None
+
+
+def _where(run: FeedRun) -> tuple[Academy | None, Structure | None]:
+    """The académie (and school) of the run; refuses the run when they do not fit."""
+    if run.format in (FeedFormat.ONDE, FeedFormat.CSV):
+        if not run.school_uai:
+            _refuse(run, _("ONDE and CSV imports are for one school: give its UAI "
+                           "(--school)."))
+            return None, None
+        school = Structure.objects.select_related("academy").filter(
+            uai=run.school_uai).first()
+        if school is None:
+            _refuse(run, _("No school has the UAI %(uai)s: create it in the console "
+                           "first.") % {"uai": run.school_uai})
+            return None, None
+        if run.prefix and run.prefix != school.academy.feed_prefix:
+            _refuse(run, _("The school %(uai)s belongs to the académie %(prefix)s, not "
+                           "%(given)s.") % {"uai": school.uai,
+                                            "prefix": school.academy.feed_prefix,
+                                            "given": run.prefix})
+            return None, None
+        run.prefix = school.academy.feed_prefix
+        run.academy = school.academy
+        run.school = school
+        return school.academy, school
+    if not run.prefix:
+        _refuse(run, _("Give the académie prefix of these files (--academy), e.g. the "
+                       "name of their folder."))
+        return None, None
+    academy = Academy.objects.filter(feed_prefix=run.prefix).first()
+    run.academy = academy
+    return academy, None
+
+
+def _missing_hold(report: RunReport, run: FeedRun) -> dict[str, Any] | None:
+    threshold = float(getattr(settings, "PREAU_FEED_MISSING_THRESHOLD",
+                              DEFAULT_MISSING_THRESHOLD))
+    minimum = int(getattr(settings, "PREAU_FEED_HOLD_MIN_ACCOUNTS", DEFAULT_HOLD_MIN_ACCOUNTS))
+    missing, existing = report.newly_missing, report.scope_accounts
+    if not existing or missing < minimum or missing <= threshold * existing:
+        return None
+    share = 100 * missing / existing
+    return {
+        "reason": FeedRun.HoldReason.MISSING_THRESHOLD,
+        "missing": missing, "existing": existing, "share": round(share, 1),
+        "threshold": threshold,
+        "message": _(
+            "This run would mark %(missing)s of the %(existing)s accounts it covers missing "
+            "(%(share).1f %%, more than the %(threshold).0f %% allowed): nothing was "
+            "changed. A truncated file? If the files are right, approve the run "
+            "(preau feed approve %(run)s).") % {
+            "missing": missing, "existing": existing, "share": share,
+            "threshold": threshold * 100, "run": run.pk},
+    }
+
+
+def _describe(path: Path, role: str) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return {"name": path.name, "size": path.stat().st_size, "sha256": digest.hexdigest(),
+            "role": role}
+
+
+def _store(run: FeedRun, inputs: RunInput) -> Path:
+    """Keeps a held run's files (they hold personal data: removed once decided)."""
+    folder = runs_dir() / str(run.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    templates = {}
+    for f in inputs.files:
+        shutil.copy2(f.path, folder / f.path.name)
+        templates[f.path.name] = f.role
+    if run.format == FeedFormat.CSV:
+        run.options = {**run.options, "templates": templates}
+    return folder
+
+
+def _finish(run: FeedRun, started: float, result: dict[str, Any]) -> None:
+    run.finished_at = timezone.now()
+    run.duration_seconds = round(time.monotonic() - started, 3)
+    report: RunReport | None = result.get("report")
+    issues: list[Issue] = list(result.get("issues", []))
+    data = report.as_dict() if report is not None else RunReport().as_dict()
+    if report is not None:
+        issues = report.issues
+    else:
+        data["issues"] = [i.as_dict() for i in issues[:MAX_REPORTED_ISSUES]]
+        data["issues_total"] = len(issues)
+    run.counts = data["counts"]
+    data.update({
+        "run": run.pk, "status": run.status, "status_label": str(run.get_status_display()),
+        "format": run.format, "source": run.source, "academy": run.prefix,
+        "school": run.school_uai or None, "dry_run": run.dry_run,
+        "run_date": run.run_date.isoformat() if run.run_date else None,
+        "started_at": run.started_at.isoformat(), "finished_at": run.finished_at.isoformat(),
+        "duration_seconds": run.duration_seconds, "actor": run.actor_label,
+        "files": run.files, "kinds": run.kinds, "hold": result.get("hold"),
+        "message": run.message,
+        "approved_by": run.approved_label or None,
+        "approved_at": run.approved_at.isoformat() if run.approved_at else None,
+    })
+    run.report = data
+    if run.academy_id is not None and not Academy.objects.filter(pk=run.academy_id).exists():
+        run.academy = None  # created by a run that was rolled back
+    run.save()
+    FeedIssue.objects.bulk_create([
+        FeedIssue(run=run, severity=i.severity, file=i.file[:255], line=i.line,
+                  code=i.code[:40], message=i.message) for i in issues], batch_size=500)
+
+
+def do_approve_run(run: FeedRun, actor: User | None = None, actor_label: str = "",
+                   progress: Callable[[str, int], None] | None = None) -> FeedRun:
+    """An ENT admin applies a held run: its stored files are imported again, past the
+    freeze and the missing-accounts hold."""
+    if run.status != FeedRun.Status.HELD:
+        raise FeedActionError(_("Run %(run)s is not held (status: %(status)s).") % {
+            "run": run.pk, "status": run.get_status_display()})
+    folder = Path(run.stored_files)
+    paths = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    if not paths:
+        raise FeedActionError(_("The files of run %(run)s are no longer there.") % {
+            "run": run.pk})
+    run.approved_by = actor
+    run.approved_label = actor_label or (actor.login if actor else "")
+    do_import(paths, format=run.format, academy=run.prefix, school=run.school_uai,
+              templates=run.options.get("templates") or None, today=run.run_date,
+              progress=progress, approving=run)
+    _forget_files(run)
+    return run
+
+
+def do_reject_run(run: FeedRun, actor: User | None = None, actor_label: str = "") -> FeedRun:
+    """An ENT admin drops a held run: nothing is imported, its files are removed."""
+    if run.status != FeedRun.Status.HELD:
+        raise FeedActionError(_("Run %(run)s is not held (status: %(status)s).") % {
+            "run": run.pk, "status": run.get_status_display()})
+    run.status = FeedRun.Status.REFUSED
+    run.approved_by = actor
+    run.approved_label = actor_label or (actor.login if actor else "")
+    run.message = _("Held run rejected by %(who)s.") % {"who": run.approved_label or "?"}
+    run.report = {**run.report, "status": run.status,
+                  "status_label": str(run.get_status_display()), "message": run.message}
+    _forget_files(run)
+    return run
+
+
+def _forget_files(run: FeedRun) -> None:
+    if run.stored_files:
+        shutil.rmtree(run.stored_files, ignore_errors=True)
+    run.stored_files = ""
+    run.save(update_fields=["stored_files", "status", "approved_by", "approved_label",
+                            "message", "report"])
+
+
+def do_run_lifecycle(today: date | None = None, *, dry_run: bool = False,
+                     actor: User | None = None) -> LifecycleReport:
+    """Pre-deletes and deletes what is due (meant to run daily; see feeds.lifecycle)."""
+    return run_lifecycle(today, dry_run=dry_run, actor=actor)

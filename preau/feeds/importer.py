@@ -1,0 +1,1130 @@
+"""The import engine: parsed feed records in, directory rows out, for one run.
+
+A run is a **snapshot of the kinds of record its files hold**, for one source (AAF1D, AAF,
+ONDE, CSV) and one académie prefix — and, for ONDE and manual CSV, one school. Whoever of
+those kinds is absent from the run goes *missing* (never deleted at once); whoever comes
+back is restored. The rules, and why:
+
+Matching
+    Accounts are matched on (académie prefix, external id) — the feed's join key, or the
+    id the parsers generate for ONDE/CSV. A pupil unknown by id but whose INE is held by an
+    account of *another* source or académie is that account: the run takes it over (its
+    source and external id become this run's) and the old identity is written in its
+    history. Taking over rather than keeping the first identity is what keeps the life
+    cycle right: when a school moves from CSV imports to AAF1D, or a pupil from AAF1D to
+    a collège's AAF, the feed that still lists the pupil owns the account, so the one that
+    stopped listing it cannot mark it missing. Accounts that only *look* alike (same names,
+    birth date and profile, different ids) are listed as possible duplicates, never merged.
+
+Unchanged records cost no write
+    Each account stores a checksum of its last record (with the importer version, the
+    source and the school year, so the first run of a new year reprocesses everyone). A
+    record whose references could not all be resolved (unknown school, class, parent or
+    child) stores no checksum, so the next run tries again.
+
+What a feed owns
+    A feed writes and replaces only its own rows: attachments whose source is not MANUAL,
+    memberships whose source is FEED in school profile groups and in this year's class and
+    functional groups, and parent links whose source is not MANUAL. Rows made by hand are
+    never touched; last year's class groups are left to the year change.
+
+Classes
+    Classes and their groups are created from pupil records only, in the current school
+    year; teachers are linked to existing open classes (a teacher's class missing from the
+    run is retried next run). ONDE and CSV files name classes: they are matched by code,
+    then by name. A class that loses its last present pupil in a pupils run is closed;
+    a closed class that pupils name again is reopened.
+
+Parents
+    A parent is imported only if a pupil of the run references them (AAF: the pupil's
+    ENTEleveAutoriteParentale / ENTElevePersRelEleve; ONDE and CSV: the parent's children,
+    found among the run's pupils or, for CSV, among the school's pupils by name and class).
+    Links come from the pupil side for AAF and from the parent's children for ONDE/CSV.
+    A parent's attachments and groups are derived from their children: the school and
+    class parent groups of each child.
+
+Speed
+    Existing accounts of the scope are loaded once (external id -> id, checksum, state);
+    records are handled in chunks of CHUNK with bulk inserts, updates and deletes, so the
+    number of queries grows with the number of chunks, never with the number of records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import reduce
+from operator import or_
+from typing import Any, NamedTuple
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, is_password_usable
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from preau.accounts.actions import ACTIVATION_ALPHABET, ACTIVATION_CODE_LENGTH, generate_login
+from preau.accounts.models import Profile, Source, State, User, UserEvent
+from preau.directory.actions import CLASS_GROUP_PROFILES, PROFILE_GROUP_LABELS_FR
+from preau.directory.models import (
+    Academy,
+    Group,
+    GroupKind,
+    Level,
+    Membership,
+    RelativeLink,
+    SchoolClass,
+    SchoolYear,
+    Structure,
+    StructureAttachment,
+)
+from preau.feeds.inputs import PERSON_ORDER, RunInput
+from preau.feeds.lifecycle import restore_backups
+from preau.feeds.linking import GONE_STATES, Desired, LinkWriter, chunked
+from preau.feeds.parsers import ChildRef, ClassRef, PersonKind, PersonRecord, loose_key
+from preau.feeds.parsers.links import resolve_child
+from preau.feeds.report import Issue, RunReport
+from preau.lib.text import login_part, search_key
+
+IMPORTER_VERSION = "1"
+"""Part of every stored checksum: bump it when the importer writes rows differently, so the
+next run reprocesses every record."""
+
+OK_STATES = (State.PENDING, State.ACTIVE, State.BLOCKED)
+STAFF_PROFILES = (Profile.TEACHER, Profile.PERSONNEL)
+_LEVELS = frozenset(Level.values)
+
+
+class Known(NamedTuple):
+    """An existing account as the run sees it (loaded once, kept up to date)."""
+
+    id: int
+    checksum: str
+    state: str
+    profile: str
+    source: str
+    missing: bool
+
+
+@dataclass
+class RunContext:
+    """Who and what the run is for; built by preau.feeds.actions."""
+
+    format: str
+    source: str
+    prefix: str
+    academy: Academy | None
+    school: Structure | None
+    year: SchoolYear
+    today: date
+    now: datetime
+    actor: User | None = None
+    run_id: int | None = None
+
+
+@dataclass
+class Pending:
+    record: PersonRecord
+    known: Known | None
+    checksum: str
+    adopt: bool = False
+    complete: bool = True
+    desired: Desired | None = None
+
+
+@dataclass
+class ClassInfo:
+    id: int
+    structure_id: int
+    code: str
+    name: str
+    closed: bool
+    levels: frozenset[str]
+
+
+USER_UPDATE_FIELDS = [
+    "first_name", "last_name", "display_name", "name_key", "birth_date", "email",
+    "academic_email", "ine", "profile", "feed_checksum", "state", "missing_since",
+    "predeleted_at", "source", "external_prefix", "external_id",
+]
+_USER_LOAD_FIELDS = [*USER_UPDATE_FIELDS, "id", "login", "password", "blocked_at"]
+
+
+def activation_code() -> str:
+    """accounts.actions.new_activation_code's code (same alphabet and length), drawn with
+    one call to the system's random source instead of eight: it runs once per new account."""
+    alphabet = ACTIVATION_ALPHABET
+    number = secrets.randbelow(len(alphabet) ** ACTIVATION_CODE_LENGTH)
+    chars = []
+    for _position in range(ACTIVATION_CODE_LENGTH):
+        number, index = divmod(number, len(alphabet))
+        chars.append(alphabet[index])
+    return "".join(chars)
+
+
+def unusable_password() -> str:
+    """What make_password(None) stores (no password yet), without its 40 random draws."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
+def _same_family(a: str, b: str) -> bool:
+    """Teacher and staff records share an id space (one PersEducNat file)."""
+    return a == b or (a in STAFF_PROFILES and b in STAFF_PROFILES)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class Importer(LinkWriter):
+    """Runs one import inside the caller's transaction; `run()` returns the report.
+
+    The caller (preau.feeds.actions) owns the transaction, the FeedRun row, the freeze
+    and the hold: the engine only writes the directory and says what it did.
+    """
+
+    def __init__(self, ctx: RunContext, inputs: RunInput,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        super().__init__(ctx.year, ctx.now, ctx.source)
+        self.ctx = ctx
+        self.inputs = inputs
+        self.progress = progress
+        self.prefix = ctx.prefix
+        self.year: SchoolYear = ctx.year
+        self.source: str = ctx.source
+        self.kinds = inputs.kinds()
+        self.covered = frozenset(k.value for k in self.kinds)
+        self.report = RunReport()
+        self.issues: list[Issue] = []
+        self.issue_total = 0
+        self.academy_created = False
+        # Accounts of the scope by external id, and the ids the run listed.
+        self.users: dict[str, Known] = {}
+        self.seen: set[int] = set()
+        self.unknown_keys: set[str] = set()
+        # Classes of the year: (school, code) and (school, loose name) -> class.
+        self.classes: dict[tuple[int, str], ClassInfo] = {}
+        self.classes_by_name: dict[tuple[int, str], ClassInfo] = {}
+        self.class_by_id: dict[int, ClassInfo] = {}
+        self.class_levels: dict[int, set[str]] = defaultdict(set)
+        self.functional_groups: dict[tuple[int, str], int] = {}
+        # Parents: AAF ids referenced by pupils; pupil -> refs (AAF) / parent -> children.
+        self.referenced: set[str] = set()
+        self.pupil_links: dict[int, tuple[tuple[Any, ...], str, int]] = {}
+        self.relative_children: dict[str, tuple[list[int], bool]] = {}
+        self.relative_links: dict[int, list[int]] = {}
+        self.pupil_index: dict[tuple[str, ...], list[str]] | None = None
+        self.pupil_index_ids: dict[str, int] = {}
+        self.dirty_pupils: set[int] = set()
+        self.dirty_relatives: set[int] = set()
+        self.affected_relatives: set[int] = set()
+        self.incomplete: set[int] = set()
+        # Accounts written this run but counted unchanged (a parent link may still change).
+        self.quiet_updates: dict[int, str] = {}
+        self.created_relatives: set[int] = set()
+        self.taken_logins: set[str] = set()
+        self.login_bases: set[str] = set()
+        self.created_people: list[tuple[tuple[str, str, str, date], int]] = []
+
+    # -- entry point -------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        self.inputs.parse_all()
+        self._scope()
+        if self.inputs.has_structures():
+            self._import_structures()
+        self._load_users()
+        self._load_classes()
+        done = 0
+        for kinds in PERSON_ORDER:
+            if not set(kinds) & self.kinds:
+                continue
+            for batch in chunked(self.inputs.people(kinds)):
+                self._people(batch)
+                done += len(batch)
+                if self.progress:
+                    self.progress("people", done)
+        self._parent_links()
+        self._sync_relatives()
+        self._missing()
+        self._close_classes()
+        self._store_class_levels()
+        if self.incomplete:
+            for ids in chunked(sorted(self.incomplete)):
+                User.objects.filter(id__in=ids).update(feed_checksum="")
+        self._duplicates()
+        self._finish_issues()
+        return self.report
+
+    # -- issues ------------------------------------------------------------------------
+
+    def issue(self, code: str, message: str, *, file: str = "", line: int | None = None,
+              severity: str = "warning") -> None:
+        self.issue_total += 1
+        if len(self.issues) < 1000:
+            self.issues.append(Issue(severity, file, line or None, code, message))
+
+    def _finish_issues(self) -> None:
+        for warning in self.inputs.warnings:
+            self.report.add_issue(Issue("warning", warning.file, warning.line, warning.code,
+                                        warning.reason))
+        for item in self.issues:
+            self.report.add_issue(item)
+        self.report.issues_total += self.issue_total - len(self.issues)
+
+    # -- scope: académie, schools, groups ----------------------------------------------
+
+    def _scope(self) -> None:
+        ctx = self.ctx
+        if ctx.academy is None:
+            ctx.academy = Academy.objects.create(code=_free_academy_code(self.prefix),
+                                                 name=self.prefix, feed_prefix=self.prefix)
+            self.academy_created = True
+        else:
+            self.academy_created = False
+        # One run at a time per académie (a no-op on SQLite, whose writes are serialised).
+        list(Academy.objects.select_for_update().filter(pk=ctx.academy.pk).values("pk"))
+        if ctx.school is not None:
+            rows: Iterable[tuple[int, str, str, str]] = [
+                (ctx.school.pk, ctx.school.uai, ctx.school.name, ctx.school.external_id)]
+        else:
+            rows = Structure.objects.filter(academy=ctx.academy).order_by().values_list(
+                "id", "uai", "name", "external_id")
+        for sid, uai, name, external_id in rows:
+            self.know_structure(sid, uai, name, external_id)
+        self.ensure_structure_groups(list(self.structures))
+
+    def _import_structures(self) -> None:
+        """EtabEducNat records: schools created or updated (never deleted by a feed)."""
+        assert self.ctx.academy is not None
+        academy = self.ctx.academy
+        records = list(self.inputs.structures())
+        existing: dict[str, Structure] = {}
+        for uais in chunked([r.uai for r in records]):
+            existing.update((s.uai, s) for s in Structure.objects.filter(uai__in=uais))
+        to_create: list[Structure] = []
+        to_update: list[Structure] = []
+        renamed: list[Structure] = []
+        fields = ["name", "circonscription", "address", "postal_code", "city", "external_id"]
+        for record in records:
+            values = {
+                "name": record.name[:200], "circonscription": record.circonscription[:200],
+                "address": record.address[:300], "postal_code": record.postal_code[:10],
+                "city": record.city[:100], "external_id": record.external_id[:128],
+            }
+            structure = existing.get(record.uai)
+            if structure is None:
+                structure = Structure(uai=record.uai, academy=academy, has_feed=True, **values)
+                existing[record.uai] = structure
+                to_create.append(structure)
+                self.report.structures["created"] += 1
+                continue
+            changed = [name for name, value in values.items()
+                       if getattr(structure, name) != value]
+            if structure.academy_id != academy.pk or not structure.has_feed:
+                changed.append("academy")
+            if not changed:
+                self.report.structures["unchanged"] += 1
+                continue
+            if "name" in changed:
+                renamed.append(structure)
+            for name, value in values.items():
+                setattr(structure, name, value)
+            structure.academy = academy
+            structure.has_feed = True
+            to_update.append(structure)
+            self.report.structures["updated"] += 1
+        Structure.objects.bulk_create(to_create, batch_size=500)
+        Structure.objects.bulk_update(to_update, [*fields, "academy", "has_feed"],
+                                      batch_size=500)
+        for structure in [*to_create, *to_update]:
+            self.know_structure(structure.pk, structure.uai, structure.name,
+                                 structure.external_id)
+        self.ensure_structure_groups([s.pk for s in to_create])
+        for structure in renamed:
+            for group in Group.objects.filter(kind=GroupKind.STRUCTURE, structure=structure):
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {structure.name}"
+                group.save(update_fields=["name", "name_key"])
+        if self.academy_created and records:
+            first = records[0]
+            if first.academy:
+                academy.name = f"Académie de {first.academy.strip().title()}"[:100]
+            code = first.academy_code.strip()[:8]
+            if code and not Academy.objects.filter(code=code).exclude(pk=academy.pk).exists():
+                academy.code = code
+            academy.save(update_fields=["name", "code"])
+
+    def structure_id(self, key: str, record: PersonRecord) -> int | None:
+        sid = self.structure_keys.get(key)
+        if sid is None and key not in self.unknown_keys:
+            self.unknown_keys.add(key)
+            self.issue("unknown-school",
+                       _("unknown school “%(key)s”: its people are imported without it; "
+                         "send the schools file (EtabEducNat) with the others") % {"key": key},
+                       file=record.source_file, line=record.line)
+        return sid
+
+    # -- existing accounts and classes -------------------------------------------------
+
+    def _load_users(self) -> None:
+        profiles = set(self.covered)
+        if Profile.STUDENT in profiles:
+            profiles.add(Profile.RELATIVE)
+        if Profile.RELATIVE in profiles:
+            profiles.add(Profile.STUDENT)
+        queryset = (User.objects.filter(external_prefix=self.prefix, profile__in=profiles)
+                    .exclude(external_id="").exclude(state=State.DELETED).order_by())
+        if self.ctx.school is not None:
+            queryset = queryset.filter(external_id__startswith=f"gen:{self.ctx.school.uai}:")
+        scope = 0
+        rows = queryset.values_list("external_id", "id", "feed_checksum", "state", "profile",
+                                    "source", "missing_since")
+        for ext, uid, checksum, state, profile, source, missing_since in rows.iterator(
+                chunk_size=5000):
+            self.users[ext] = Known(uid, checksum, state, profile, source,
+                                    missing_since is not None)
+            if (source == self.source and profile in self.covered
+                    and state not in GONE_STATES):
+                scope += 1
+        self.report.scope_accounts = scope
+
+    def _load_classes(self) -> None:
+        if self.ctx.school is not None:
+            where = Q(structure=self.ctx.school)
+        else:
+            where = Q(structure__academy=self.ctx.academy)
+        for cid, sid, code, name, closed_at, levels in SchoolClass.objects.filter(
+                where, school_year=self.year).order_by().values_list(
+                "id", "structure_id", "code", "name", "closed_at", "levels"):
+            self._know_class(ClassInfo(cid, sid, code, name, closed_at is not None,
+                                       frozenset(levels or ())))
+        group_where = Q(school_class__structure=self.ctx.school) if self.ctx.school else Q(
+            school_class__structure__academy=self.ctx.academy)
+        for gid, cid, profile, name in Group.objects.filter(
+                group_where, kind=GroupKind.CLASS, school_class__school_year=self.year
+        ).order_by().values_list("id", "school_class_id", "profile", "school_class__name"):
+            self.know_class_group(gid, cid, profile, name)
+        functional_where = Q(structure=self.ctx.school) if self.ctx.school else Q(
+            structure__academy=self.ctx.academy)
+        for gid, sid, code, name in Group.objects.filter(
+                functional_where, kind=GroupKind.FUNCTIONAL, school_year=self.year
+        ).order_by().values_list("id", "structure_id", "external_id", "name"):
+            self.functional_groups[(sid, code)] = gid
+            self.group_labels[gid] = ("group", name)
+
+    def _know_class(self, info: ClassInfo) -> None:
+        self.classes[(info.structure_id, info.code)] = info
+        self.classes_by_name.setdefault((info.structure_id, loose_key(info.name)), info)
+        self.class_by_id[info.id] = info
+
+    def _find_class(self, sid: int, ref: ClassRef) -> ClassInfo | None:
+        info = self.classes.get((sid, ref.code[:64]))
+        if info is None and not self.inputs.is_aaf:
+            info = self.classes_by_name.get((sid, loose_key(ref.name)))
+        return info
+
+    def _ensure_classes(self, pending: list[Pending]) -> None:
+        """Classes named by the pupils to write: created (with their groups), reopened,
+        renamed. Only pupil records create classes."""
+        wanted: dict[tuple[int, str], tuple[str, set[str]]] = {}
+        reopen: dict[int, ClassInfo] = {}
+        rename: dict[int, tuple[ClassInfo, str]] = {}
+        for item in pending:
+            record = item.record
+            if record.kind is not PersonKind.STUDENT:
+                continue
+            level = record.level.strip().upper()
+            for ref in record.classes:
+                sid = self.structure_keys.get(ref.structure_key)
+                if sid is None:
+                    continue
+                info = self._find_class(sid, ref)
+                if info is None:
+                    name, levels = wanted.setdefault((sid, ref.code[:64]), (ref.name[:200], set()))
+                    if level in _LEVELS:
+                        levels.add(level)
+                    continue
+                if level in _LEVELS:
+                    self.class_levels[info.id].add(level)
+                if info.closed:
+                    reopen[info.id] = info
+                if self.inputs.is_aaf and ref.name and info.name != ref.name[:200]:
+                    rename[info.id] = (info, ref.name[:200])
+        if wanted:
+            created = [SchoolClass(structure_id=sid, school_year=self.year, code=code,
+                                   name=name, levels=sorted(levels), created_at=self.ctx.now)
+                       for (sid, code), (name, levels) in wanted.items()]
+            SchoolClass.objects.bulk_create(created, batch_size=500)
+            groups = []
+            for school_class in created:
+                info = ClassInfo(school_class.pk, school_class.structure_id, school_class.code,
+                                 school_class.name, False, frozenset(school_class.levels))
+                self._know_class(info)
+                self.class_levels[info.id].update(info.levels)
+                for profile in CLASS_GROUP_PROFILES:
+                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"
+                    groups.append(Group(kind=GroupKind.CLASS, school_class=school_class,
+                                        structure_id=school_class.structure_id,
+                                        school_year=self.year, profile=profile, name=name,
+                                        name_key=search_key(name), created_at=self.ctx.now))
+            Group.objects.bulk_create(groups, batch_size=500)
+            for group in groups:
+                assert group.school_class_id is not None
+                self.know_class_group(group.pk, group.school_class_id, group.profile,
+                                      self.class_by_id[group.school_class_id].name)
+            self.report.classes["created"] += len(created)
+        if reopen:
+            SchoolClass.objects.filter(id__in=list(reopen)).update(closed_at=None)
+            for info in reopen.values():
+                info.closed = False
+            self.report.classes["reopened"] += len(reopen)
+        for cid, (info, name) in rename.items():
+            SchoolClass.objects.filter(pk=cid).update(name=name)
+            info.name = name
+            for group in Group.objects.filter(kind=GroupKind.CLASS, school_class_id=cid):
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {name}"
+                group.save(update_fields=["name", "name_key"])
+            self.report.classes["renamed"] += 1
+
+    def _ensure_functional_groups(self, pending: list[Pending]) -> None:
+        wanted: dict[tuple[int, str], str] = {}
+        for item in pending:
+            for ref in item.record.groups:
+                sid = self.structure_keys.get(ref.structure_key)
+                if sid is not None and (sid, ref.code[:128]) not in self.functional_groups:
+                    wanted.setdefault((sid, ref.code[:128]), ref.name[:200])
+        if not wanted:
+            return
+        groups = [Group(kind=GroupKind.FUNCTIONAL, structure_id=sid, school_year=self.year,
+                        external_id=code, name=name, name_key=search_key(name),
+                        created_at=self.ctx.now)
+                  for (sid, code), name in wanted.items()]
+        Group.objects.bulk_create(groups, batch_size=500)
+        for group in groups:
+            assert group.structure_id is not None
+            self.functional_groups[(group.structure_id, group.external_id)] = group.pk
+            self.group_labels[group.pk] = ("group", group.name)
+
+    def _store_class_levels(self) -> None:
+        for cid, levels in self.class_levels.items():
+            info = self.class_by_id.get(cid)
+            if info is not None and not levels <= info.levels:
+                merged = sorted(info.levels | levels)
+                SchoolClass.objects.filter(pk=cid).update(levels=merged)
+                info.levels = frozenset(merged)
+
+    # -- people ------------------------------------------------------------------------
+
+    def checksum(self, record: PersonRecord) -> str:
+        payload = f"{IMPORTER_VERSION}|{self.year.pk}|{self.source}|{record.checksum}"
+        return hashlib.sha256(payload.encode()).hexdigest()[:40]
+
+    def _people(self, records: list[PersonRecord]) -> None:
+        plan: list[tuple[PersonRecord, Known | None]] = []
+        by_ine: dict[str, PersonRecord] = {}
+        in_chunk: set[str] = set()
+        for record in records:
+            if record.kind is PersonKind.RELATIVE and not self._referenced(record):
+                self.report.relatives_skipped += 1
+                self.issue("relative-unreferenced",
+                           _("parent %(name)s is referenced by no pupil of this run: not "
+                             "imported") % {"name": f"{record.first_name} {record.last_name}"},
+                           file=record.source_file, line=record.line)
+                continue
+            known = self.users.get(record.external_id)
+            if record.external_id in in_chunk or (known is not None and known.id in self.seen):
+                self.issue("duplicate-id", _("“%(id)s” appears twice in this run: the second "
+                                             "record is ignored") % {"id": record.external_id},
+                           file=record.source_file, line=record.line)
+                continue
+            in_chunk.add(record.external_id)
+            self._count_school(record)
+            if known is not None and not _same_family(known.profile, record.kind.value):
+                self.issue("id-conflict",
+                           _("id “%(id)s” already belongs to an account of another profile "
+                             "(%(profile)s): record ignored") % {
+                               "id": record.external_id, "profile": known.profile},
+                           file=record.source_file, line=record.line, severity="error")
+                continue
+            if known is None and record.kind is PersonKind.STUDENT and record.ine:
+                by_ine.setdefault(record.ine, record)
+            plan.append((record, known))
+        adopted = self._match_ine(by_ine) if by_ine else {}
+        pending: list[Pending] = []
+        for record, known in plan:
+            adopt = False
+            if known is None and record.external_id in adopted:
+                known, adopt = adopted[record.external_id], True
+            checksum = self.checksum(record)
+            if (known is not None and not adopt and known.checksum == checksum
+                    and known.state in OK_STATES and not known.missing
+                    and known.source == self.source):
+                self.seen.add(known.id)
+                self.report.count(record.kind.value, "unchanged")
+                self._note_references(record, known.id, dirty=False)
+                continue
+            pending.append(Pending(record, known, checksum, adopt))
+        if not pending:
+            return
+        self._ensure_classes(pending)
+        self._ensure_functional_groups(pending)
+        for item in pending:
+            self._desire(item)
+        self._create([p for p in pending if p.known is None])
+        self._update([p for p in pending if p.known is not None])
+
+    def _count_school(self, record: PersonRecord) -> None:
+        for key in record.structures[:1]:
+            sid = self.structure_keys.get(key)
+            if sid is not None:
+                uai = self.structures[sid][0]
+                self.report.schools.setdefault(uai, Counter())[record.kind.value] += 1
+
+    def _match_ine(self, by_ine: dict[str, PersonRecord]) -> dict[str, Known]:
+        """Pupils unknown by id whose INE an account of another source or académie holds:
+        that account is taken over (see the module docstring)."""
+        found: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for ines in chunked(list(by_ine)):
+            for row in (User.objects.filter(profile=Profile.STUDENT, ine__in=ines)
+                        .exclude(state=State.DELETED).order_by("id")
+                        .values_list("id", "ine", "feed_checksum", "state", "source",
+                                     "missing_since", "external_prefix", "external_id",
+                                     "login")):
+                found[row[1]].append(row)
+        adopted: dict[str, Known] = {}
+        for ine, rows in found.items():
+            record = by_ine[ine]
+            uid, _ine, checksum, state, source, missing_since, prefix, ext, login = rows[0]
+            if len(rows) > 1:
+                self.issue("ine-shared", _("INE %(ine)s is held by several accounts (%(logins)s):"
+                                           " the oldest one is used") % {
+                    "ine": ine, "logins": ", ".join(r[8] for r in rows)},
+                    file=record.source_file, line=record.line)
+            if uid in self.seen or (prefix == self.prefix and source == self.source):
+                self.issue("ine-duplicate",
+                           _("INE %(ine)s is already the INE of %(login)s in this feed: a "
+                             "second account is created") % {"ine": ine, "login": login},
+                           file=record.source_file, line=record.line)
+                continue
+            adopted[record.external_id] = Known(uid, checksum, state, Profile.STUDENT, source,
+                                                missing_since is not None)
+            self.issue("identity-adopted",
+                       _("%(login)s (%(old)s) has the same INE %(ine)s: the account is taken "
+                         "over by this feed") % {"login": login, "old": f"{source} {ext}",
+                                                 "ine": ine},
+                       file=record.source_file, line=record.line)
+        return adopted
+
+    def _referenced(self, record: PersonRecord) -> bool:
+        """Whether a parent record is imported: a pupil of the run names them."""
+        if self.inputs.is_aaf:
+            return record.external_id in self.referenced
+        children: list[int] = []
+        complete = True
+        for child in record.children:
+            uid = self._find_child(child)
+            if uid is None:
+                complete = False
+                self.issue("child-not-found",
+                           _("child not found among the school's pupils: %(first)s %(last)s "
+                             "(%(class)s)") % {"first": child.first_name,
+                                               "last": child.last_name,
+                                               "class": child.class_name or "-"},
+                           file=record.source_file, line=record.line)
+            elif uid not in children:
+                children.append(uid)
+        self.relative_children[record.external_id] = (children, complete)
+        return bool(children)
+
+    def _find_child(self, child: ChildRef) -> int | None:
+        if child.external_id:
+            known = self.users.get(child.external_id)
+            if (known is not None and known.profile == Profile.STUDENT
+                    and known.state not in GONE_STATES):
+                return known.id
+        if self.ctx.school is None:
+            return None
+        if self.pupil_index is None:
+            self._build_pupil_index()
+        assert self.pupil_index is not None
+        found = resolve_child(child, self.pupil_index)
+        if len(found) == 1:
+            return self.pupil_index_ids[found[0]]
+        return None
+
+    def _build_pupil_index(self) -> None:
+        """The school's pupils by (name, first name[, class]), for parents' children that
+        the run's pupils do not hold (manual CSV parents imported on their own)."""
+        school = self.ctx.school
+        classes: dict[int, list[str]] = defaultdict(list)
+        for uid, name in Membership.objects.filter(
+                group__kind=GroupKind.CLASS, group__profile=Profile.STUDENT,
+                group__school_class__school_year=self.year,
+                group__structure=school).values_list("user_id", "group__school_class__name"):
+            classes[uid].append(name)
+        index: dict[tuple[str, ...], list[str]] = {}
+        for uid, last, first in StructureAttachment.objects.filter(
+                structure=school, user__profile=Profile.STUDENT).exclude(
+                user__state__in=GONE_STATES).values_list(
+                "user_id", "user__last_name", "user__first_name"):
+            key = (loose_key(last), loose_key(first))
+            token = str(uid)
+            self.pupil_index_ids[token] = uid
+            index.setdefault(key, []).append(token)
+            for name in classes.get(uid, ()):
+                index.setdefault((*key, loose_key(name)), []).append(token)
+        self.pupil_index = index
+
+    def _note_references(self, record: PersonRecord, uid: int, *, dirty: bool) -> None:
+        if record.kind is PersonKind.STUDENT:
+            if self.inputs.is_aaf:
+                self.referenced.update(ref.external_id for ref in record.relatives)
+                if dirty:
+                    self.pupil_links[uid] = (record.relatives, record.source_file, record.line)
+            if dirty:
+                self.dirty_pupils.add(uid)
+        elif record.kind is PersonKind.RELATIVE and dirty:
+            self.dirty_relatives.add(uid)
+            if not self.inputs.is_aaf:
+                children, _complete = self.relative_children.get(record.external_id,
+                                                                 ([], True))
+                self.relative_links[uid] = children
+
+    def _desire(self, item: Pending) -> None:
+        """The attachments and groups the record asks for (parents: derived later)."""
+        record = item.record
+        profile = record.kind.value
+        complete = True
+        if record.kind is PersonKind.RELATIVE:
+            if not self.inputs.is_aaf:
+                complete = self.relative_children.get(record.external_id, ([], True))[1]
+            item.complete = complete
+            return
+        desired = Desired()
+        keys = list(record.structures)
+        keys += [ref.structure_key for ref in record.classes]
+        if profile in STAFF_PROFILES:
+            keys += list(record.director_of)
+            keys += [f.structure_key for f in record.functions]
+        directors = {self.structure_keys.get(k) for k in record.director_of}
+        for key in dict.fromkeys(keys):
+            sid = self.structure_id(key, record)
+            if sid is None:
+                complete = False
+                continue
+            functions = list(dict.fromkeys(
+                (f.label or f.code) for f in record.functions
+                if self.structure_keys.get(f.structure_key) == sid and (f.label or f.code)))
+            desired.attachments[sid] = (sid in directors, functions)
+            desired.groups.add(self.structure_group(sid, profile))
+        for ref in record.classes:
+            sid = self.structure_keys.get(ref.structure_key)
+            if sid is None:
+                continue
+            if profile not in CLASS_GROUP_PROFILES:
+                self.issue("guest-class", _("guests are not put in classes: class “%(class)s”"
+                                            " ignored") % {"class": ref.name},
+                           file=record.source_file, line=record.line)
+                continue
+            info = self._find_class(sid, ref)
+            if info is None or info.closed:
+                complete = False
+                self.issue("unknown-class",
+                           _("class “%(class)s” does not exist (yet) in %(school)s: classes "
+                             "come with their pupils; the link is made when they arrive") % {
+                               "class": ref.name, "school": self.structures[sid][0]},
+                           file=record.source_file, line=record.line)
+                continue
+            gid = self.class_group(info.id, profile)
+            if gid is not None:
+                desired.groups.add(gid)
+        for group_ref in record.groups:
+            sid = self.structure_keys.get(group_ref.structure_key)
+            gid = self.functional_groups.get((sid, group_ref.code[:128])) \
+                if sid is not None else None
+            if gid is not None:
+                desired.groups.add(gid)
+        item.desired = desired
+        item.complete = complete
+
+    def _user_values(self, record: PersonRecord) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "first_name": record.first_name.strip()[:150],
+            "last_name": record.last_name.strip()[:150],
+            "birth_date": record.birth_date,
+            "academic_email": record.academic_email[:254],
+            "ine": record.ine[:16],
+            "profile": record.kind.value,
+        }
+        if record.email:  # a parent's own e-mail is kept when the feed has none
+            values["email"] = record.email[:254]
+        return values
+
+    def _create(self, items: list[Pending]) -> None:
+        if not items:
+            return
+        taken = self._taken_logins(items)
+        users: list[User] = []
+        for item in items:
+            values = self._user_values(item.record)
+            values.setdefault("email", "")
+            login = generate_login(values["first_name"], values["last_name"], taken)
+            users.append(User(
+                login=login, **values,
+                display_name=f"{values['first_name']} {values['last_name']}".strip()[:310],
+                name_key=search_key(f"{values['last_name']} {values['first_name']} {login}")[:310],
+                source=self.source, external_prefix=self.prefix,
+                external_id=item.record.external_id[:128],
+                feed_checksum=item.checksum if item.complete else "", state=State.PENDING,
+                activation_code=activation_code(), password=unusable_password(),
+                created_at=self.ctx.now,
+            ))
+        User.objects.bulk_create(users, batch_size=1000)
+        events = []
+        desired: dict[int, Desired] = {}
+        for item, user in zip(items, users, strict=True):
+            record = item.record
+            self.users[record.external_id] = Known(user.pk, user.feed_checksum, user.state,
+                                                   user.profile, self.source, False)
+            self.seen.add(user.pk)
+            self.report.count(user.profile, "created")
+            if record.kind is PersonKind.RELATIVE:
+                self.created_relatives.add(user.pk)
+            self._note_references(record, user.pk, dirty=True)
+            if item.desired is not None:
+                desired[user.pk] = item.desired
+            if record.birth_date is not None:
+                self.created_people.append(((user.profile, loose_key(user.last_name),
+                                             loose_key(user.first_name), record.birth_date),
+                                            user.pk))
+            events.append(UserEvent(user_id=user.pk, actor=self.ctx.actor,
+                                    kind=UserEvent.Kind.CREATED, at=self.ctx.now,
+                                    details={"source": self.source, "run": self.ctx.run_id}))
+        UserEvent.objects.bulk_create(events, batch_size=1000)
+        self.apply_links(desired, fresh=True)
+
+    def _taken_logins(self, items: list[Pending]) -> set[str]:
+        """Logins that could collide with the new ones (`prenom.nom`, `prenom.nom2`…).
+
+        Kept for the whole run (generate_login adds the ones it hands out). Per chunk, one
+        query finds which bases are taken at all; only those (common names) are then
+        looked up with their numbered variants."""
+        bases = {".".join(p for p in (login_part(i.record.first_name),
+                                      login_part(i.record.last_name)) if p)[:140] or "user"
+                 for i in items} - self.login_bases
+        self.login_bases |= bases
+        used: set[str] = set()
+        for batch in chunked(sorted(bases)):
+            used.update(User.objects.filter(login__in=batch).order_by()
+                        .values_list("login", flat=True))
+        for batch in chunked(sorted(used), 100):
+            condition = reduce(or_, (Q(login__startswith=base) for base in batch))
+            self.taken_logins.update(User.objects.filter(condition).order_by()
+                                     .values_list("login", flat=True))
+        self.taken_logins |= used
+        return self.taken_logins
+
+    def _update(self, items: list[Pending]) -> None:
+        if not items:
+            return
+        rows: dict[int, dict[str, Any]] = {}
+        for ids in chunked([i.known.id for i in items if i.known is not None]):
+            rows.update((row["id"], row) for row in
+                        User.objects.filter(id__in=ids).order_by().values(*_USER_LOAD_FIELDS))
+        restore_backups([uid for uid, row in rows.items() if row["predeleted_at"] is not None])
+        users: list[User] = []
+        changes_by_user: dict[int, dict[str, Any]] = {}
+        restored: dict[int, tuple[str, str]] = {}
+        desired: dict[int, Desired] = {}
+        for item in items:
+            assert item.known is not None
+            row = rows[item.known.id]
+            record = item.record
+            values = self._user_values(record)
+            changes = {name: [_json(row[name]), _json(value)] for name, value in values.items()
+                       if row[name] != value}
+            identity_before = (row["source"], row["external_prefix"], row["external_id"])
+            identity_after = (self.source, self.prefix, record.external_id[:128])
+            if identity_before != identity_after:
+                changes["identity"] = [" ".join(identity_before), " ".join(identity_after)]
+                if identity_before[1:] != identity_after[1:]:
+                    self.report.identities_adopted += 1
+            state = row["state"]
+            if state in (State.MISSING, State.PREDELETED) or row["missing_since"] is not None:
+                if row["blocked_at"] is not None:
+                    new_state = State.BLOCKED
+                elif is_password_usable(row["password"]):
+                    new_state = State.ACTIVE
+                else:
+                    new_state = State.PENDING
+                restored[row["id"]] = (state, new_state)
+                row["state"] = new_state
+                row["missing_since"] = None
+                row["predeleted_at"] = None
+            row.update(values)
+            if "first_name" in changes or "last_name" in changes:
+                row["display_name"] = f"{row['first_name']} {row['last_name']}".strip()[:310]
+                row["name_key"] = search_key(
+                    f"{row['last_name']} {row['first_name']} {row['login']}")[:310]
+            row["source"], row["external_prefix"], row["external_id"] = identity_after
+            row["feed_checksum"] = item.checksum if item.complete else ""
+            users.append(User(**{name: row[name] for name in _USER_LOAD_FIELDS}))
+            changes_by_user[row["id"]] = changes
+            if item.desired is not None:
+                desired[row["id"]] = item.desired
+            old_key = identity_before[2]
+            if (identity_before[1] == self.prefix and old_key != record.external_id
+                    and self.users.get(old_key, item.known).id == item.known.id):
+                self.users.pop(old_key, None)
+            self.users[record.external_id] = Known(row["id"], row["feed_checksum"],
+                                                   row["state"], row["profile"], self.source,
+                                                   False)
+            self.seen.add(row["id"])
+            self._note_references(record, row["id"], dirty=True)
+        User.objects.bulk_update(users, USER_UPDATE_FIELDS, batch_size=500)
+        link_changes = self.apply_links(desired, fresh=False)
+        events = []
+        for item in items:
+            assert item.known is not None
+            uid = item.known.id
+            profile = item.record.kind.value
+            changes = changes_by_user[uid]
+            changes.update(link_changes.get(uid, {}))
+            if uid in restored:
+                before, after = restored[uid]
+                self.report.count(profile, "restored")
+                events.append(UserEvent(
+                    user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.STATE,
+                    at=self.ctx.now, message=_("Listed again by the feed: restored"),
+                    details={"state": [before, after], "run": self.ctx.run_id, **changes}))
+            elif changes:
+                self.report.count(profile, "updated")
+                events.append(UserEvent(
+                    user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
+                    at=self.ctx.now, message=_("Updated by the feed"),
+                    details={**changes, "run": self.ctx.run_id}))
+            else:
+                self.report.count(profile, "unchanged")
+                self.quiet_updates[uid] = profile
+        UserEvent.objects.bulk_create(events, batch_size=1000)
+
+    # -- links -------------------------------------------------------------------------
+
+    def _parent_links(self) -> None:
+        """Parent links: from the pupils' side (AAF) or the parents' children (ONDE, CSV).
+        Only links whose source is not MANUAL are replaced."""
+        if self.inputs.is_aaf:
+            by_owner: dict[int, dict[int, bool]] = {}
+            for pupil_id, (refs, file, line) in self.pupil_links.items():
+                wanted: dict[int, bool] = {}
+                for ref in refs:
+                    known = self.users.get(ref.external_id)
+                    if (known is None or known.profile != Profile.RELATIVE
+                            or known.state in GONE_STATES):
+                        self.incomplete.add(pupil_id)
+                        self.issue("relative-not-found",
+                                   _("parent “%(id)s” of this pupil is neither in this run nor "
+                                     "in the directory") % {"id": ref.external_id},
+                                   file=file, line=line)
+                        continue
+                    wanted[known.id] = wanted.get(known.id, False) or ref.legal
+                by_owner[pupil_id] = wanted
+            self._replace_links(by_owner, owner="student_id", other="relative_id")
+        elif PersonKind.RELATIVE in self.kinds:
+            by_parent = {rid: dict.fromkeys(children, True)
+                         for rid, children in self.relative_links.items()}
+            self._replace_links(by_parent, owner="relative_id", other="student_id")
+
+    def _replace_links(self, wanted: dict[int, dict[int, bool]], *, owner: str,
+                       other: str) -> None:
+        """Makes the owners' non-manual parent links the wanted ones; a change goes into
+        the owner's history (and counts the record as updated)."""
+        label = "relatives" if owner == "student_id" else "children"
+        for ids in chunked(list(wanted)):
+            existing: dict[int, dict[int, tuple[int, str, bool]]] = defaultdict(dict)
+            for lid, owner_id, other_id, source, legal in RelativeLink.objects.filter(
+                    **{f"{owner}__in": ids}).values_list("id", owner, other, "source", "legal"):
+                existing[owner_id][other_id] = (lid, source, legal)
+            create: list[RelativeLink] = []
+            update: list[RelativeLink] = []
+            delete: list[int] = []
+            changed: dict[int, tuple[list[int], list[int]]] = {}
+            for owner_id in ids:
+                want = wanted[owner_id]
+                have = existing.get(owner_id, {})
+                after = set(have)
+                for other_id, legal in want.items():
+                    current = have.get(other_id)
+                    pair = {owner: owner_id, other: other_id}
+                    if current is None:
+                        create.append(RelativeLink(**pair, source=self.source, legal=legal,
+                                                   created_at=self.ctx.now))
+                        after.add(other_id)
+                    elif current[1] != Source.MANUAL and (current[1], current[2]) != (
+                            self.source, legal):
+                        update.append(RelativeLink(id=current[0], source=self.source,
+                                                   legal=legal))
+                    else:
+                        continue
+                    self._affect(pair["relative_id"])
+                for other_id, (lid, source, _legal) in have.items():
+                    if other_id not in want and source != Source.MANUAL:
+                        delete.append(lid)
+                        after.discard(other_id)
+                        self._affect(owner_id if owner == "relative_id" else other_id)
+                if after != set(have) and have:
+                    changed[owner_id] = (sorted(have), sorted(after))
+            RelativeLink.objects.bulk_create(create, batch_size=1000, ignore_conflicts=True)
+            RelativeLink.objects.bulk_update(update, ["source", "legal"], batch_size=500)
+            if delete:
+                RelativeLink.objects.filter(id__in=delete).delete()
+            if changed:
+                self._record_link_changes(changed, label)
+
+    def _record_link_changes(self, changed: dict[int, tuple[list[int], list[int]]],
+                             label: str) -> None:
+        involved = {uid for before, after in changed.values() for uid in before + after}
+        logins = dict(User.objects.filter(id__in=sorted(involved)).values_list("id", "login"))
+        events = []
+        for uid, (before, after) in changed.items():
+            profile = self.quiet_updates.pop(uid, None)
+            if profile is not None:  # written this run with no other change
+                self.report.count(profile, "unchanged", -1)
+                self.report.count(profile, "updated")
+            events.append(UserEvent(
+                user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
+                at=self.ctx.now, message=_("Parent links updated by the feed"),
+                details={label: [[logins.get(i, str(i)) for i in before],
+                                 [logins.get(i, str(i)) for i in after]],
+                         "run": self.ctx.run_id}))
+        UserEvent.objects.bulk_create(events, batch_size=1000)
+
+    def _affect(self, relative_id: int) -> None:
+        self.affected_relatives.add(relative_id)
+
+    def _sync_relatives(self) -> None:
+        """Parents of this feed whose record or children changed get their groups again."""
+        candidates = set(self.dirty_relatives) | self.affected_relatives
+        for ids in chunked(sorted(self.dirty_pupils)):
+            candidates.update(RelativeLink.objects.filter(student_id__in=ids)
+                              .values_list("relative_id", flat=True))
+        if not candidates:
+            return
+        owned = {k.id for k in self.users.values()
+                 if k.profile == Profile.RELATIVE and k.source == self.source}
+        changes = self.sync_relatives(candidates & owned)
+        events = []
+        for uid, detail in changes.items():
+            if uid in self.created_relatives:
+                continue  # their creation is their history
+            profile = self.quiet_updates.pop(uid, None)
+            if profile is not None:  # written this run with no other change
+                self.report.count(profile, "unchanged", -1)
+                self.report.count(profile, "updated")
+            events.append(UserEvent(
+                user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
+                at=self.ctx.now, message=_("Schools and classes updated with the children's"),
+                details={**detail, "run": self.ctx.run_id}))
+        UserEvent.objects.bulk_create(events, batch_size=1000)
+
+    # -- snapshot: missing and empty classes --------------------------------------------
+
+    def _missing(self) -> None:
+        """Accounts of the run's kinds and source that the run did not list."""
+        absent = [k for k in self.users.values()
+                  if k.source == self.source and k.profile in self.covered
+                  and k.id not in self.seen and k.state in OK_STATES and not k.missing]
+        self.report.newly_missing = len(absent)
+        if not absent:
+            return
+        events = []
+        for batch in chunked(absent):
+            ids = [k.id for k in batch]
+            User.objects.filter(id__in=ids, state__in=(State.PENDING, State.ACTIVE)).update(
+                state=State.MISSING, missing_since=self.ctx.today)
+            User.objects.filter(id__in=ids, state=State.BLOCKED).update(
+                missing_since=self.ctx.today)
+            for known in batch:
+                self.report.count(known.profile, "missing")
+                after = State.BLOCKED if known.state == State.BLOCKED else State.MISSING
+                events.append(UserEvent(
+                    user_id=known.id, actor=self.ctx.actor, kind=UserEvent.Kind.STATE,
+                    at=self.ctx.now, message=_("Missing from the feed"),
+                    details={"state": [known.state, after],
+                             "missing_since": self.ctx.today.isoformat(),
+                             "run": self.ctx.run_id}))
+            pupils = [k.id for k in batch if k.profile == Profile.STUDENT]
+            if pupils:
+                self.touched_classes.update(Membership.objects.filter(
+                    user_id__in=pupils, group__kind=GroupKind.CLASS,
+                    group__profile=Profile.STUDENT, group__school_year=self.year,
+                ).values_list("group__school_class_id", flat=True))
+        UserEvent.objects.bulk_create(events, batch_size=1000)
+
+    def _close_classes(self) -> None:
+        """A class that lost its last present pupil in this run is closed."""
+        if PersonKind.STUDENT not in self.kinds or not self.touched_classes:
+            return
+        for ids in chunked(sorted(self.touched_classes)):
+            present = set(Membership.objects.filter(
+                group__school_class_id__in=ids, group__kind=GroupKind.CLASS,
+                group__profile=Profile.STUDENT, user__state__in=OK_STATES,
+                user__missing_since__isnull=True,
+            ).values_list("group__school_class_id", flat=True))
+            empty = [cid for cid in ids if cid not in present]
+            if empty:
+                closed = SchoolClass.objects.filter(
+                    id__in=empty, school_year=self.year, closed_at__isnull=True,
+                ).update(closed_at=self.ctx.now)
+                self.report.classes["closed"] += closed
+                for cid in empty:
+                    if cid in self.class_by_id:
+                        self.class_by_id[cid].closed = True
+
+    # -- possible duplicates -------------------------------------------------------------
+
+    def _duplicates(self) -> None:
+        """New accounts with the same profile, names and birth date as another account."""
+        if not self.created_people:
+            return
+        created = dict(self.created_people)
+        keys = set(created)
+        groups: dict[tuple[str, str, str, date], dict[int, tuple[Any, ...]]] = defaultdict(dict)
+        dates = sorted({key[3] for key in keys})
+        for batch in chunked(dates, 500):
+            for row in (User.objects.filter(birth_date__in=batch)
+                        .exclude(state=State.DELETED).order_by()
+                        .values_list("id", "profile", "last_name", "first_name", "birth_date",
+                                     "login", "source", "external_id")
+                        .iterator(chunk_size=5000)):
+                key = (row[1], loose_key(row[2]), loose_key(row[3]), row[4] or date.min)
+                if key in keys:
+                    groups[key][row[0]] = row
+        found = [g for key, g in groups.items() if len(g) > 1]
+        self.report.duplicates_total = len(found)
+        for group in found[:100]:
+            rows = sorted(group.values())
+            first = rows[0]
+            entry = {
+                "profile": first[1], "name": f"{first[3]} {first[2]}",
+                "birth_date": first[4].isoformat(),
+                "accounts": [{"id": r[0], "login": r[5], "source": r[6], "external_id": r[7]}
+                             for r in rows],
+            }
+            self.report.duplicates.append(entry)
+            self.issue("possible-duplicate",
+                       _("possible duplicate, to check by an administrator (never merged "
+                         "automatically): %(name)s, born %(date)s: %(logins)s") % {
+                           "name": entry["name"], "date": first[4].strftime("%d/%m/%Y"),
+                           "logins": ", ".join(r[5] for r in rows)})
+
+
+def _free_academy_code(prefix: str) -> str:
+    base = prefix[:8] or "acad"
+    candidate, number = base, 1
+    while Academy.objects.filter(code=candidate).exists():
+        number += 1
+        candidate = f"{base[:6]}{number}"
+    return candidate

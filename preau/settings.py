@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from preau.lib.env import env_bool, env_int, env_list, env_str
+from preau.lib.env import env_bool, env_float, env_int, env_int_map, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PREAU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -228,3 +228,11 @@ LOGGING = {
 PREAU_ENT_NAME = env_str("PREAU_ENT_NAME", "Préau")
 PREAU_SUPPORT_TEXT = env_str("PREAU_SUPPORT_TEXT", "")
 PREAU_DEMO_PASSWORD = "Preau-demo-2023"
+
+# Feeds: the missing-account life cycle and the safety hold (docs/feeds.md).
+PREAU_PREDELETE_DAYS = env_int("PREAU_PREDELETE_DAYS", 90)
+PREAU_DELETE_DAYS = env_int("PREAU_DELETE_DAYS", 90)
+PREAU_PREDELETE_DAYS_BY_PROFILE = env_int_map("PREAU_PREDELETE_DAYS_BY_PROFILE")
+PREAU_DELETE_DAYS_BY_PROFILE = env_int_map("PREAU_DELETE_DAYS_BY_PROFILE")
+PREAU_FEED_MISSING_THRESHOLD = env_float("PREAU_FEED_MISSING_THRESHOLD", 0.10)
+PREAU_FEED_HOLD_MIN_ACCOUNTS = env_int("PREAU_FEED_HOLD_MIN_ACCOUNTS", 10)

@@ -36,3 +36,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_int_map(name: str) -> dict[str, int]:
+    """`Student=30,Relative=60` -> {"Student": 30, "Relative": 60}."""
+    raw = os.environ.get(name, "").strip()
+    result: dict[str, int] = {}
+    if not raw:
+        return result
+    for item in raw.split(","):
+        key, sep, value = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            result[key.strip()] = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must look like Student=30,Relative=60, got {raw!r}") from None
+    return result

@@ -67,6 +67,7 @@ from preau.directory.queries import (
     search_people,
     staff_home,
 )
+from preau.feeds.lifecycle import days_until_deletion
 
 SEARCH_PAGE_SIZE = 50
 GROUP_PAGE_SIZE = 100
@@ -111,7 +112,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Each profile's starting point: a teacher's schools and classes (and attaching to
     one), a pupil's class and teachers, a parent's children."""
     user = _user(request)
-    context: dict[str, Any] = {"nav": "home"}
+    context: dict[str, Any] = {"nav": "home", "days_left": days_until_deletion(user)}
     if user.profile in STAFF_PROFILES:
         context["school_blocks"] = staff_home(user)
     elif user.profile == Profile.STUDENT:

@@ -21,6 +21,14 @@ def _fast_password_hashing(settings, request):
         settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings, tmp_path):
+    """Each test writes its files (held feed runs, demo logins...) in its own folder, so
+    parallel workers never share a path."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     return build_personas()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from preau.console import views
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("regles-de-communication/", views.rules, name="rules"),
     path("jetons/", views.tokens, name="tokens"),
     path("jetons/<int:token_id>/revoquer/", views.token_revoke, name="token_revoke"),
+    path("alimentation/", include("preau.feeds.urls", namespace="feeds")),
     path("annees-scolaires/", views.years, name="years"),
     path("annees-scolaires/<int:year_id>/courante/", views.year_set_current,
          name="year_set_current"),

@@ -23,19 +23,29 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import json
+import logging
+import os
+import re
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import User
+from preau.directory.access import administered_structures, is_school_admin
 from preau.directory.models import Academy, SchoolYear, Structure
 from preau.feeds.importer import Importer, RunContext
 from preau.feeds.inputs import InputRefused, RunInput
@@ -76,12 +86,20 @@ def do_import(paths: Sequence[str | Path], *, format: str, academy: str = "",
               actor: User | None = None, actor_label: str = "", dry_run: bool = False,
               hold: bool = False, today: date | None = None,
               progress: Callable[[str, int], None] | None = None,
-              approving: FeedRun | None = None) -> FeedRun:
-    """Imports one académie's (or one school's) files; returns the recorded run."""
+              approving: FeedRun | None = None, queued: FeedRun | None = None) -> FeedRun:
+    """Imports one académie's (or one school's) files; returns the recorded run.
+
+    `queued` is a run recorded by `do_queue_import` (console upload): it is run as is,
+    with the same rules as a command-line import."""
     format = FeedFormat(format).value
     started = time.monotonic()
     today = today or timezone.localdate()
-    if approving is not None:
+    if queued is not None:
+        run = queued
+        run.status = FeedRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
+    elif approving is not None:
         run = approving
         run.status = FeedRun.Status.RUNNING
         run.issues.all().delete()
@@ -344,3 +362,147 @@ def do_run_lifecycle(today: date | None = None, *, dry_run: bool = False,
                      actor: User | None = None) -> LifecycleReport:
     """Pre-deletes and deletes what is due (meant to run daily; see feeds.lifecycle)."""
     return run_lifecycle(today, dry_run=dry_run, actor=actor)
+
+
+# -- Console: uploads run by the background worker, rights, freeze ---------------------------
+
+UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
+    FeedFormat.AAF1D: (".xml",),
+    FeedFormat.AAF: (".xml",),
+    FeedFormat.ONDE: (".csv",),
+    FeedFormat.CSV: (".csv",),
+}
+SCHOOL_FORMATS = (FeedFormat.ONDE, FeedFormat.CSV)
+"""The formats a school admin may import, for the schools they administer."""
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,150}")
+PROGRESS_FILE = "progress.json"
+logger = logging.getLogger("preau.feeds")
+
+
+def uploads_dir() -> Path:
+    return runs_dir() / "uploads"
+
+
+def visible_runs(user: User) -> QuerySet[FeedRun]:
+    """The runs an admin may read: all of them for ENT admins, their schools' for school
+    admins (never an académie-wide run)."""
+    runs = FeedRun.objects.select_related("academy", "school")
+    if user.is_ent_admin:
+        return runs
+    return runs.filter(school__in=administered_structures(user))
+
+
+def access_run(user: User, run_id: int) -> FeedRun:
+    """One run the user may read, or 404 (never a hint that it exists)."""
+    run = visible_runs(user).filter(pk=run_id).first()
+    if run is None:
+        raise Http404
+    return run
+
+
+def upload_formats(user: User) -> list[tuple[str, str]]:
+    """The formats a user may upload (choices of the upload form)."""
+    return [(value, str(label)) for value, label in FeedFormat.choices
+            if user.is_ent_admin or value in SCHOOL_FORMATS]
+
+
+def check_upload_name(name: str, format: str) -> str:
+    """The file name to store, or FeedActionError: no folder part, no odd character, and
+    the suffix the format expects (a name is never used as a path as given)."""
+    base = os.path.basename(name.replace("\\", "/"))
+    if base != name or not _SAFE_NAME.fullmatch(base) or ".." in base:
+        raise FeedActionError(_("Unexpected file name “%(name)s”: use the name the "
+                                "extraction gave it (letters, digits, dots, dashes).") % {
+            "name": name})
+    if not base.lower().endswith(UPLOAD_SUFFIXES[FeedFormat(format)]):
+        raise FeedActionError(_("The file “%(name)s” does not fit the format %(format)s "
+                                "(expected: %(suffixes)s).") % {
+            "name": name, "format": FeedFormat(format).label,
+            "suffixes": ", ".join(UPLOAD_SUFFIXES[FeedFormat(format)])})
+    return base
+
+
+def do_queue_import(files: Sequence[UploadedFile], *, format: str, actor: User,
+                    academy: str = "", school: Structure | None = None,
+                    dry_run: bool = False) -> FeedRun:
+    """Stores uploaded files and records a queued run for the background worker.
+
+    School admins import ONDE or CSV files of a school they administer; ENT admins any
+    format. Refusals raise PermissionDenied (a right) or FeedActionError (French text)."""
+    format = FeedFormat(format).value
+    if not actor.is_ent_admin and (format not in SCHOOL_FORMATS or school is None
+                                   or not is_school_admin(actor, school)):
+        raise PermissionDenied
+    if not files:
+        raise FeedActionError(_("Give at least one file."))
+    names = [check_upload_name(f.name or "", format) for f in files]
+    if len(set(names)) != len(names):
+        raise FeedActionError(_("The same file name is given twice."))
+    folder = uploads_dir() / uuid.uuid4().hex
+    folder.mkdir(parents=True, mode=0o700)
+    for upload, name in zip(files, names, strict=True):
+        with (folder / name).open("xb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+    run = FeedRun.objects.create(
+        format=format, source=FORMAT_SOURCES[format], prefix=academy.strip(),
+        school_uai=school.uai if school is not None else "", school=school,
+        status=FeedRun.Status.QUEUED, dry_run=dry_run, actor=actor,
+        actor_label=actor.login, options={"templates": {}, "hold": False,
+                                          "upload": str(folder)})
+    logger.info("feed run %s queued by %s (%s, %s files)", run.pk, actor.login, format,
+                len(names))
+    return run
+
+
+def do_run_queued(run: FeedRun) -> FeedRun:
+    """Runs a queued upload (called by the background task), writing its progress to a
+    small file the console reads: the import's own writes stay invisible to other
+    connections until it commits, so the progress cannot live in the database."""
+    if run.status != FeedRun.Status.QUEUED:
+        raise FeedActionError(_("Run %(run)s is not waiting (status: %(status)s).") % {
+            "run": run.pk, "status": run.get_status_display()})
+    folder = Path(run.options.get("upload", ""))
+    paths = sorted(p for p in folder.iterdir() if p.is_file() and p.name != PROGRESS_FILE) \
+        if folder.is_dir() else []
+    last = [0.0]
+
+    def progress(stage: str, done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 1:
+            last[0] = now
+            tmp = folder / (PROGRESS_FILE + ".tmp")
+            tmp.write_text(json.dumps({"stage": stage, "done": done}))
+            tmp.replace(folder / PROGRESS_FILE)
+
+    try:
+        do_import(paths, format=run.format, academy=run.prefix, school=run.school_uai,
+                  actor=run.actor, actor_label=run.actor_label, dry_run=run.dry_run,
+                  today=run.run_date, progress=progress, queued=run)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # personal data; a held run keeps a copy
+        run.options = {k: v for k, v in run.options.items() if k != "upload"}
+        FeedRun.objects.filter(pk=run.pk).update(options=run.options)
+    return run
+
+
+def run_progress(run: FeedRun) -> int | None:
+    """Records handled so far by a running upload, when it has said so."""
+    folder = run.options.get("upload")
+    if not folder:
+        return None
+    try:
+        return int(json.loads((Path(folder) / PROGRESS_FILE).read_text())["done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def do_set_feeds_frozen(academy: Academy, frozen: bool, actor: User) -> Academy:
+    """Suspends (or resumes) an académie's feeds, e.g. at the end of the school year."""
+    if not actor.is_ent_admin:
+        raise PermissionDenied
+    academy.feeds_frozen = frozen
+    academy.save(update_fields=["feeds_frozen"])
+    logger.info("feeds of académie %s %s by %s", academy.feed_prefix or academy.pk,
+                "suspended" if frozen else "resumed", actor.login)
+    return academy

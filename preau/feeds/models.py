@@ -35,6 +35,7 @@ class FeedRun(models.Model):
     """One import: the files given for one source and one académie (or one school)."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the background worker")
         RUNNING = "running", _("Running")
         APPLIED = "applied", _("Applied")
         DRY_RUN = "dry_run", _("Dry run (nothing changed)")

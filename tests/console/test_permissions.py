@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.db import transaction
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 
 from preau.accounts.models import PersonalToken
 from preau.accounts.tokens import do_create_token
@@ -136,7 +136,8 @@ def test_matrix_covers_every_console_url():
     }
     also_tested_elsewhere = {"school_admin_remove", "user_attach_school", "user_detach_school",
                              "user_link_child", "user_unlink_child"}
-    assert {p.name for p in urlpatterns} == covered | also_tested_elsewhere
+    assert {p.name for p in urlpatterns if isinstance(p, URLPattern)} == (
+        covered | also_tested_elsewhere)
 
 
 def test_non_admins_do_not_see_the_console_link(personas, client_for):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from preau.demo.loader import demo_counts, load_demo, write_logins_file
+
+
+def start_job_worker() -> subprocess.Popen[bytes]:
+    """The embedded default runs background jobs from the database: the demo starts one
+    worker (`preau db_worker`) beside the web server, with the same environment."""
+    return subprocess.Popen([sys.executable, "-m", "preau", "db_worker"])
 
 # (login, role) of the five fixed personas; the roles are shown translated.
 PERSONAS = [
@@ -63,7 +71,12 @@ class Command(BaseCommand):
         settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
         self.stdout.write(_("Préau is served on http://127.0.0.1:%(port)d/ (Ctrl-C to stop).")
                           % {"port": port})
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        worker = start_job_worker()
+        try:
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(10)
 
     def _print_logins(self) -> None:
         login_title, password_title, role_title = _("Login"), _("Password"), _("Role")

@@ -7,6 +7,8 @@
     preau feed approve 42        (a held run)
     preau feed lifecycle         (daily: pre-deletes and deletes what is due)
 
+On a terminal (or with --progress), `import` shows a progress bar on stderr.
+
 Exit status: 0 applied or dry run, 1 failed (malformed file: nothing changed), 2 refused,
 3 held for approval. `--json` prints the run report as one JSON object (several runs of a
 multi-académie folder: {"runs": [...]}); without it, a French summary.
@@ -19,7 +21,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    OutputWrapper,
+)
 from django.utils.translation import gettext as _
 
 from preau.feeds.actions import (
@@ -39,10 +46,34 @@ EXIT_CODES = {
     FeedRun.Status.APPLIED: 0,
     FeedRun.Status.DRY_RUN: 0,
     FeedRun.Status.FAILED: 1,
+    FeedRun.Status.QUEUED: 1,
     FeedRun.Status.RUNNING: 1,
     FeedRun.Status.REFUSED: 2,
     FeedRun.Status.HELD: 3,
 }
+
+
+class ProgressBar:
+    """A textual progress line on stderr, fed by the importer's `progress` callback
+    (records handled so far; the total is not known before the files are read)."""
+
+    WIDTH = 30
+
+    def __init__(self, out: OutputWrapper, label: str) -> None:
+        self.out, self.label, self.done, self.ticks = out, label, 0, 0
+
+    def __call__(self, stage: str, done: int) -> None:
+        self.done = done
+        self.ticks = (self.ticks + 1) % (self.WIDTH + 1)
+        bar = "#" * self.ticks + "." * (self.WIDTH - self.ticks)
+        text = _("%(label)s [%(bar)s] %(done)s records") % {
+            "label": self.label, "bar": bar, "done": done}
+        self.out.write("\r" + text, style_func=str, ending="")  # not red: no error
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.done:
+            self.out.write("")
 
 
 def _date(value: str) -> datetime.date:
@@ -75,6 +106,8 @@ class Command(BaseCommand):
                          help="If the académie's feeds are suspended, keep the run for "
                               "approval instead of refusing it.")
         run.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        run.add_argument("--progress", action="store_true",
+                         help="Show progress on stderr (the default when it is a terminal).")
         approve = actions.add_parser("approve", help="Apply a held run.")
         approve.add_argument("run_id", type=int)
         approve.add_argument("--json", action="store_true")
@@ -138,8 +171,13 @@ class Command(BaseCommand):
                     "name": options["academy"]}, returncode=2)
         else:
             groups = [(options["academy"], paths)]
-        runs = [do_import(group_paths, academy=prefix, **common)
-                for prefix, group_paths in groups]
+        show = options["progress"] or self.stderr.isatty()
+        runs = []
+        for prefix, group_paths in groups:
+            bar = ProgressBar(self.stderr, prefix or options["school"]) if show else None
+            runs.append(do_import(group_paths, academy=prefix, progress=bar, **common))
+            if bar is not None:
+                bar.close()
         self.finish(runs, options["json"])
 
     def print_runs(self, runs: list[FeedRun], as_json: bool) -> None:

@@ -1,0 +1,239 @@
+"""Benchmark of the AAF1D feed import on PostgreSQL (a plain script).
+
+    .venv/bin/python bench/bench_feeds.py [--schools 100] [--keep]
+        [--database postgres://postgres@127.0.0.1:5432/preau_bench_feeds]
+
+Drops and creates the database, migrates it (its own PREAU_DATA_DIR in a temporary folder),
+creates the current school year, writes a synthetic académie with bench/generate_aaf1d.py
+(about 308 accounts per school) and a copy with 5 % of the person records changed, then
+times, in this order:
+
+- first import of the académie (`do_import`, as `preau feed import` does);
+- re-import of the unchanged files;
+- re-import of the files with 5 % changes;
+- the floor, in the same run: parsing the same files only (`parse_aaf` over every file),
+  and COPYing one row per account, with the columns the importer writes, into a temporary
+  copy of accounts_user (same indexes and constraints) through psycopg's `cursor.copy`.
+
+Each import is printed in accounts per second (accounts = the académie's persons), with its
+ratio to the floor (parse + COPY) and, for the re-imports, the speed-up over the first one.
+Memory: the process's peak RSS after each step (`ru_maxrss`, never goes down) and, with
+--tracemalloc, the peak of Python allocations during each import (slows the import about
+twice); with --profile, each import runs under cProfile and its top functions are
+printed; with --analyze, the database is ANALYZEd after each import (a real base gets
+that from autovacuum between daily runs; a fresh one has no statistics). Results and the
+machine are recorded in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import os
+import platform
+import pstats
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_feeds"
+USER_COLUMNS = ["login", "first_name", "last_name", "display_name", "name_key", "profile",
+                "birth_date", "email", "academic_email", "ine", "source", "external_prefix",
+                "external_id", "feed_checksum", "state", "activation_code", "password",
+                "created_at", "federated", "is_ent_admin", "is_superuser"]
+
+
+def recreate_database(url: str) -> None:
+    """Drops and creates the benchmark database (connecting to the `postgres` one)."""
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(data_dir: Path, url: str) -> None:
+    """Point Préau at the benchmark database before Django reads its settings."""
+    os.environ["PREAU_DATA_DIR"] = str(data_dir)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("PREAU_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "preau.settings"
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def rss_mib() -> float:
+    """The process's peak resident memory so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(step: Callable[[], Any], trace: bool) -> tuple[float, Any, float | None]:
+    """Runs `step`; returns its duration, its result and its tracemalloc peak (MiB)."""
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    result = step()
+    duration = time.perf_counter() - started
+    peak = None
+    if trace:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return duration, result, peak
+
+
+def parse_all(paths: list[Path]) -> int:
+    """The parse floor: every record of every file, nothing else."""
+    from preau.feeds.parsers import parse_aaf
+
+    count = 0
+    for path in paths:
+        for _record in parse_aaf(path, "aaf1d"):
+            count += 1
+    return count
+
+
+def user_rows(paths: list[Path], prefix: str) -> list[tuple[Any, ...]]:
+    """One accounts_user row per person, with the columns the importer writes."""
+    from preau.feeds.parsers import PersonRecord, parse_aaf
+
+    now = datetime.datetime.now(datetime.UTC)
+    rows = []
+    for path in paths:
+        for r in parse_aaf(path, "aaf1d"):
+            if not isinstance(r, PersonRecord):
+                continue
+            rows.append((
+                f"{r.first_name}.{r.last_name}.{r.external_id}".lower()[:150], r.first_name,
+                r.last_name, f"{r.first_name} {r.last_name}",
+                f"{r.last_name} {r.first_name}".lower(), r.kind.value, r.birth_date, r.email,
+                r.academic_email, r.ine, "AAF1D", prefix, r.external_id, "0" * 40, "pending",
+                "ABCDEFGH", "!unusable", now, False, False, False))
+    return rows
+
+
+def copy_floor(rows: list[tuple[Any, ...]]) -> float:
+    """COPYs the rows into a temporary copy of accounts_user; returns the seconds taken."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE floor_user (LIKE accounts_user INCLUDING ALL) "
+                       "ON COMMIT DROP")
+        raw = cursor.cursor  # psycopg's own cursor, under Django's wrapper
+        started = time.perf_counter()
+        with raw.copy(f"COPY floor_user ({', '.join(USER_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        duration = time.perf_counter() - started
+        cursor.execute("SELECT count(*) FROM floor_user")
+        assert cursor.fetchone()[0] == len(rows)
+    return duration
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=100)
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also measure the Python allocation peak of each import")
+    parser.add_argument("--profile", action="store_true",
+                        help="run each import under cProfile and print where its time goes")
+    parser.add_argument("--analyze", action="store_true",
+                        help="ANALYZE the database after each import, as autovacuum would "
+                             "between two daily runs")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="preau-bench-feeds-"))
+    try:
+        recreate_database(args.database)
+        setup_django(work / "data", args.database)
+        sys.path.insert(0, str(REPO / "bench"))
+        from django.db import connection
+        from generate_aaf1d import generate
+
+        from preau.directory.models import SchoolYear
+        from preau.feeds.actions import do_import
+
+        SchoolYear.objects.create(name="2025-2026", start=datetime.date(2025, 9, 1),
+                                  end=datetime.date(2026, 7, 4), is_current=True)
+        started = time.perf_counter()
+        plain = generate(work / "plain", schools=args.schools)
+        changed = generate(work / "changed", schools=args.schools, change=0.05)
+        print(f"generated {len(plain)} + {len(changed)} files in "
+              f"{time.perf_counter() - started:.1f} s; peak RSS {rss_mib():.0f} MiB")
+
+        results: list[tuple[str, float, Any, float | None, float]] = []
+
+        def run(label: str, paths: list[Path]) -> None:
+            def step() -> Any:
+                return do_import(paths, format="aaf1d", academy="lille",
+                                 today=datetime.date(2025, 9, 2))
+
+            profiler = cProfile.Profile() if args.profile else None
+            if profiler is not None:
+                profiler.enable()
+            duration, feed_run, peak = timed(step, args.tracemalloc)
+            if profiler is not None:
+                profiler.disable()
+                print(f"--- {label}: profile (tottime, then cumulative)")
+                stats = pstats.Stats(profiler).strip_dirs()
+                stats.sort_stats("tottime").print_stats(15)
+                stats.sort_stats("cumulative").print_stats(40)
+            assert feed_run.status == "applied", (feed_run.status, feed_run.message)
+            if args.analyze:
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+            results.append((label, duration, feed_run.counts, peak, rss_mib()))
+            print(f"{label}: {duration:.2f} s, counts {feed_run.counts}; "
+                  f"peak RSS {rss_mib():.0f} MiB", flush=True)
+
+        run("first import", plain)
+        run("unchanged re-import", plain)
+        run("5 % changes re-import", changed)
+
+        parse_s, records, _ = timed(lambda: parse_all(plain), False)
+        rows = user_rows(plain, "lille")
+        copy_s = copy_floor(rows)
+        accounts = len(rows)
+        floor = parse_s + copy_s
+        print()
+        print(f"machine: {platform.processor() or platform.machine()}, "
+              f"{os.cpu_count()} cores, Python {platform.python_version()}")
+        print(f"académie: {args.schools} schools, {records} records, {accounts} accounts, "
+              f"{sum(p.stat().st_size for p in plain) / 2**20:.0f} MiB of XML")
+        print(f"floor: parse {parse_s:.2f} s ({records / parse_s:,.0f} records/s), "
+              f"COPY {copy_s:.2f} s ({accounts / copy_s:,.0f} rows/s), "
+              f"together {floor:.2f} s ({accounts / floor:,.0f} accounts/s)")
+        print()
+        print(f"{'step':<24}{'seconds':>9}{'accounts/s':>12}{'x floor':>9}{'speed-up':>10}"
+              f"{'peak RSS':>10}{'tracemalloc':>13}")
+        first = results[0][1]
+        for label, duration, _counts, peak, rss in results:
+            speedup = "" if label == "first import" else f"{first / duration:.1f}x"
+            traced = f"{peak:.0f} MiB" if peak is not None else "-"
+            print(f"{label:<24}{duration:>9.2f}{accounts / duration:>12,.0f}"
+                  f"{duration / floor:>8.1f}x{speedup:>10}{rss:>6.0f} MiB{traced:>13}")
+        print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -105,11 +105,13 @@ def test_school_admin_sees_only_their_schools_runs(personas, client_for):
         assert reverse("console:feeds:run", args=[run.pk]) in admin_page.content.decode()
 
 
-def test_feeds_tab_for_ent_admins_only(personas, client_for):
+def test_feeds_tab_for_every_console_user(personas, client_for):
+    """School admins import ONDE and CSV files for their schools: they get the tab too."""
     url = reverse("console:feeds:runs")
     assert url in client_for(personas.ent_admin).get(reverse("console:index")).content.decode()
-    assert url not in client_for(personas.school_admin).get(
+    assert url in client_for(personas.school_admin).get(
         reverse("console:index")).content.decode()
+    assert client_for(personas.teacher).get(reverse("console:index")).status_code == 403
 
 
 # -- Uploads ----------------------------------------------------------------------------------

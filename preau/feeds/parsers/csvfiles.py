@@ -17,7 +17,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -209,3 +209,16 @@ def read_email(row: Row, name: str, issues: IssueCollector) -> str:
         issues.error(row.line, "bad-value", f"adresse électronique invalide « {value} »")
         return ""
     return value
+
+
+def repeated_blocks(row: Row, fields: Collection[str]) -> list[dict[str, str]]:
+    """The repeated column blocks of a row (a parent's children): a new block starts when a
+    field of the current block comes again, so the columns may come in any order."""
+    blocks: list[dict[str, str]] = []
+    for name, value in row.cells:
+        if name not in fields:
+            continue
+        if not blocks or name in blocks[-1]:
+            blocks.append({})
+        blocks[-1][name] = value
+    return [block for block in blocks if any(block.values())]

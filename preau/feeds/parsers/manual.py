@@ -27,6 +27,7 @@ from .csvfiles import (
     read_date,
     read_email,
     read_sheet,
+    repeated_blocks,
 )
 from .errors import IssueCollector, ParseIssue
 from .links import relative_ids
@@ -220,18 +221,9 @@ class _TemplateReader:
     def _children(self, row: Row) -> tuple[ChildRef, ...] | None:
         """(Nom de l'élève, Prénom de l'élève, Classes de l'élève) blocks, in any column order:
         a new block starts when a field of the current block comes again."""
-        blocks: list[dict[str, str]] = []
-        for name, value in row.cells:
-            if name not in _CHILD_FIELDS:
-                continue
-            if not blocks or name in blocks[-1]:
-                blocks.append({})
-            blocks[-1][name] = value
         children = []
         ok = True
-        for block in blocks:
-            if not any(block.values()):
-                continue
+        for block in repeated_blocks(row, _CHILD_FIELDS):
             last, first = block.get("child_last_name", ""), block.get("child_first_name", "")
             if not last or not first:
                 self.issues.error(row.line, "missing-value",

@@ -24,6 +24,7 @@ from .csvfiles import (
     read_date,
     read_email,
     read_sheet,
+    repeated_blocks,
 )
 from .errors import FeedError, IssueCollector, ParseIssue
 from .links import link_relatives, relative_ids
@@ -243,18 +244,9 @@ def _relatives(path: Path, school_key: str, parent: IssueCollector) -> list[Pers
 def _children(row: Row, issues: IssueCollector) -> tuple[ChildRef, ...] | None:
     """The repeated (usage name, family name, first name, classes) blocks of a parent row:
     a new block starts when a field of the current block comes again."""
-    blocks: list[dict[str, str]] = []
-    for name, value in row.cells:
-        if name not in _CHILD_FIELDS:
-            continue
-        if not blocks or name in blocks[-1]:
-            blocks.append({})
-        blocks[-1][name] = value
     children = []
     ok = True
-    for block in blocks:
-        if not any(block.values()):
-            continue
+    for block in repeated_blocks(row, _CHILD_FIELDS):
         family, first = block.get("child_family_name", ""), block.get("child_first_name", "")
         if not family or not first:
             issues.error(row.line, "missing-value",

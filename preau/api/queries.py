@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db.models import Count, Q, QuerySet
 
 from preau.accounts.models import Profile, User
+from preau.directory import queries as directory_queries
 from preau.directory.access import visible_classes
 from preau.directory.communication import reachable_users, visible_groups
 from preau.directory.models import (
@@ -20,17 +21,10 @@ from preau.directory.models import (
     Membership,
     SchoolClass,
     ShareBookmark,
+    Structure,
     StructureAttachment,
 )
-from preau.lib.text import search_key
-
-
-def _name_filter(q: str) -> Q:
-    """Every word of `q` in the name key: accents, case and word order ignored."""
-    clause = Q()
-    for word in search_key(q).split():
-        clause &= Q(name_key__contains=word)
-    return clause
+from preau.directory.queries import SearchFilters, name_filter
 
 
 def _class_members(class_ids: QuerySet[SchoolClass]) -> QuerySet[Membership]:
@@ -38,33 +32,39 @@ def _class_members(class_ids: QuerySet[SchoolClass]) -> QuerySet[Membership]:
                                      group__school_class__in=class_ids)
 
 
+def _search_filters(user: User, *, q: str, profile: str, school: int | None,
+                    class_id: int | None) -> SearchFilters | None:
+    """The web search's filters from the API's ids; None when a filter names a school that
+    does not exist or a class `user` may not open: such a search matches nobody."""
+    structure = school_class = None
+    if school is not None:
+        structure = Structure.objects.filter(pk=school).first()
+        if structure is None:
+            return None
+    if class_id is not None:
+        school_class = visible_classes(user).filter(pk=class_id).first()
+        if school_class is None:
+            return None
+    return SearchFilters(text=q, profile=profile, school=structure, school_class=school_class)
+
+
 def search_people(user: User, *, q: str = "", profile: str = "", school: int | None = None,
                   class_id: int | None = None) -> QuerySet[User]:
-    """People `user` may reach. A class filter only counts classes `user` may open."""
-    people = reachable_users(user).filter(_name_filter(q))
-    if profile:
-        people = people.filter(profile=profile)
-    if school is not None:
-        people = people.filter(pk__in=StructureAttachment.objects.filter(structure_id=school)
-                               .values("user"))
-    if class_id is not None:
-        classes = visible_classes(user).filter(pk=class_id)
-        people = people.filter(pk__in=_class_members(classes).values("user"))
-    return people.order_by("last_name", "first_name", "id")
+    """The Annuaire's people search (`preau.directory.queries`), with the API's id filters."""
+    filters = _search_filters(user, q=q, profile=profile, school=school, class_id=class_id)
+    if filters is None:
+        return User.objects.none()
+    return directory_queries.search_people(user, filters)
 
 
 def search_groups(user: User, *, q: str = "", profile: str = "", kind: str = "",
                   school: int | None = None, class_id: int | None = None) -> QuerySet[Group]:
-    groups = visible_groups(user).filter(_name_filter(q))
-    if profile:
-        groups = groups.filter(profile=profile)
-    if kind:
-        groups = groups.filter(kind=kind)
-    if school is not None:
-        groups = groups.filter(structure_id=school)
-    if class_id is not None:
-        groups = groups.filter(school_class_id=class_id)
-    return groups.select_related("structure", "school_class").order_by("name", "id")
+    """The Annuaire's group search, with the API's id filters and a kind filter."""
+    filters = _search_filters(user, q=q, profile=profile, school=school, class_id=class_id)
+    if filters is None:
+        return Group.objects.none()
+    groups = directory_queries.search_groups(user, filters)
+    return groups.filter(kind=kind) if kind else groups
 
 
 def classes_of_year(user: User, *, school: int | None = None,
@@ -133,7 +133,7 @@ def filter_managed_users(users: QuerySet[User], *, q: str = "", profile: str = "
                          state: str = "", school: int | None = None,
                          class_id: int | None = None) -> QuerySet[User]:
     """The admin list's filters, on the users the admin already manages."""
-    users = users.filter(_name_filter(q))
+    users = users.filter(name_filter(q))
     if profile:
         users = users.filter(profile=profile)
     if state:

@@ -126,7 +126,8 @@ def search_classes(viewer: User, school: Structure | None) -> QuerySet[SchoolCla
     return classes
 
 
-def _text_filter(text: str) -> Q:
+def name_filter(text: str) -> Q:
+    """Every word of `text` in the name key: accents, case and word order ignored."""
     clause = Q()
     for word in search_key(text).split():
         clause &= Q(name_key__contains=word)
@@ -134,7 +135,7 @@ def _text_filter(text: str) -> Q:
 
 
 def search_people(viewer: User, filters: SearchFilters) -> QuerySet[User]:
-    people = reachable_users(viewer).filter(_text_filter(filters.text))
+    people = reachable_users(viewer).filter(name_filter(filters.text))
     if filters.profile:
         people = people.filter(profile=filters.profile)
     if filters.school is not None:
@@ -147,7 +148,7 @@ def search_people(viewer: User, filters: SearchFilters) -> QuerySet[User]:
 
 
 def search_groups(viewer: User, filters: SearchFilters) -> QuerySet[Group]:
-    groups = visible_groups(viewer).filter(_text_filter(filters.text))
+    groups = visible_groups(viewer).filter(name_filter(filters.text))
     if filters.profile:
         groups = groups.filter(profile=filters.profile)
     if filters.school is not None:

@@ -98,11 +98,9 @@ def class_members(user: User, school_class: SchoolClass) -> dict[str, list[User]
 
 
 def group_members(user: User, group: Group) -> list[User]:
-    """The group's members `user` may reach (or themself)."""
-    return list(User.objects.alive()
-                .filter(pk__in=Membership.objects.filter(group=group).values("user"))
-                .filter(Q(pk__in=reachable_users(user).values("pk")) | Q(pk=user.pk))
-                .order_by("last_name", "first_name", "id"))
+    """The group's members `user` may reach (or themself), as the Annuaire shows them."""
+    members, _hidden = directory_queries.group_members(user, group)
+    return list(members)
 
 
 def own_bookmarks(user: User) -> QuerySet[ShareBookmark]:

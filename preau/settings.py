@@ -16,7 +16,7 @@ from preau.lib.env import env_bool, env_float, env_int, env_int_map, env_list, e
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PREAU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
-for _sub in ("logs", "static", "media"):
+for _sub in ("logs", "static", "media", "uploads"):
     (DATA_DIR / _sub).mkdir(exist_ok=True)
 
 
@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "preau.accounts",
     "preau.directory",
     "preau.feeds",
+    "preau.sharing",
+    "preau.documents",
     "preau.console",
     "preau.api",
     "preau.demo",
@@ -172,6 +174,48 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "preau" / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+
+# The Espace documentaire's bytes (docs/documents.md): local disk by default, S3 on demand.
+PREAU_STORAGE = env_str("PREAU_STORAGE", "local")
+if PREAU_STORAGE not in ("local", "s3"):
+    raise ValueError("PREAU_STORAGE must be 'local' or 's3'")
+_documents_storage: dict[str, object]
+if PREAU_STORAGE == "s3":
+    _documents_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("PREAU_S3_BUCKET", "preau"),
+            "endpoint_url": env_str("PREAU_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("PREAU_S3_REGION") or None,
+            "access_key": env_str("PREAU_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("PREAU_S3_SECRET_KEY") or None,
+            "location": env_str("PREAU_S3_PREFIX", "documents"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _documents_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DATA_DIR / "documents"), "base_url": None,
+                    "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700},
+    }
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": _documents_storage,
+}
+# Uploads are spooled to disk beside the documents (a local store then moves, not copies).
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_HANDLERS = [
+    "preau.documents.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+PREAU_UPLOAD_MAX_BYTES = env_int("PREAU_UPLOAD_MAX_BYTES", 2 * 1024**3)
 
 EMAIL_HOST = env_str("PREAU_EMAIL_HOST")
 if EMAIL_HOST:

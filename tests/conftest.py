@@ -27,6 +27,13 @@ def _own_data_dir(settings, tmp_path):
     parallel workers never share a path."""
     settings.DATA_DIR = tmp_path / "data"
     settings.DATA_DIR.mkdir()
+    uploads = settings.DATA_DIR / "uploads"
+    uploads.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(uploads)
+    if settings.PREAU_STORAGE == "local":
+        settings.STORAGES = {**settings.STORAGES, "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.DATA_DIR / "documents")}}}
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Send a file's bytes: the one place the web pages and the API build a download.
+
+Streamed chunk by chunk (memory stays flat whatever the size; a local file goes through
+`FileResponse`, which the WSGI server may send with sendfile). The name, accents included,
+travels in `Content-Disposition` (RFC 6266 `filename*`). Only images and PDF are shown
+inline; everything else, HTML and SVG first, is an attachment served as
+`application/octet-stream` under a sandboxing CSP, so an uploaded page can never run on
+Préau's origin.
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+
+from preau.documents import storage
+from preau.documents.media import INLINE_TYPES, thumbnail_type
+from preau.documents.models import FileVersion, Node
+
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+
+
+def file_response(node: Node, version: FileVersion | None = None, *,
+                  inline: bool = False) -> HttpResponse:
+    version = version or node.current
+    if version is None:
+        raise ValueError("a file node always has a current version")
+    inline = inline and version.content_type in INLINE_TYPES
+    content_type = version.content_type if inline else "application/octet-stream"
+    path = storage.open_local_path(version.blob_key)
+    response: HttpResponse
+    if path is not None:
+        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
+    else:
+        response = StreamingHttpResponse(storage.stream(version.blob_key),
+                                         content_type=content_type)
+    response["Content-Length"] = str(version.size)
+    response["Content-Disposition"] = content_disposition_header(not inline, node.name) or ""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def thumbnail_response(version: FileVersion) -> HttpResponse:
+    data = b"".join(storage.stream(version.thumbnail_key))
+    response = HttpResponse(data, content_type=thumbnail_type(data[:8]))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -10,7 +10,7 @@ Préau's origin.
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 
 from preau.documents import storage
@@ -21,14 +21,14 @@ SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-in
 
 
 def file_response(node: Node, version: FileVersion | None = None, *,
-                  inline: bool = False) -> HttpResponse:
+                  inline: bool = False) -> HttpResponseBase:
     version = version or node.current
     if version is None:
         raise ValueError("a file node always has a current version")
     inline = inline and version.content_type in INLINE_TYPES
     content_type = version.content_type if inline else "application/octet-stream"
     path = storage.open_local_path(version.blob_key)
-    response: HttpResponse
+    response: HttpResponseBase
     if path is not None:
         response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
     else:

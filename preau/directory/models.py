@@ -258,6 +258,28 @@ class Membership(models.Model):
         indexes = [models.Index(fields=["user", "group"])]
 
 
+class ArchivedMembership(models.Model):
+    """A membership the year change ended: history only, it grants nothing any more.
+
+    Kept apart from `Membership` so that every rule, share and list keeps reading live
+    memberships only; pupils and parents still see last year's class from here.
+    """
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="archived_memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="archived_memberships")
+    source = models.CharField(max_length=8, choices=MembershipSource.choices)
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user", "source"],
+                                    name="one_archived_membership_per_source"),
+        ]
+        indexes = [models.Index(fields=["user", "group"])]
+
+
 class CommunicationScope(models.TextChoices):
     SAME_SCHOOL = "same_school", _("People of the same school")
     SAME_CLASS = "same_class", _("People of the same class")

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import datetime
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.http import Http404
+
+from preau.directory.actions import do_create_bookmark
+from preau.directory.models import (
+    ArchivedMembership,
+    Group,
+    GroupKind,
+    Membership,
+    MembershipSource,
+    SchoolClass,
+    SchoolYear,
+    StructureAttachment,
+)
+from preau.documents.access import access_node
+from preau.documents.actions import check_create_folder
+from preau.documents.models import Node
+from preau.sharing.actions import check_share
+from preau.sharing.models import Right, Share, Via
+from preau.yearchange.models import AuditEntry, YearCalendar
+from preau.yearchange.transition import archived_classes_of, run_transition
+from tests.documents.helpers import upload
+
+TRANSITION_DAY = datetime.date(2024, 8, 24)
+
+
+@pytest.fixture
+def shared(personas):
+    """The guide's end of year: one production shared in each way."""
+    p = personas
+    class_folder = check_create_folder(p.teacher, "Cahier de la classe")
+    pupils = p.school_class.groups.get(profile="Student")
+    parents = p.school_class.groups.get(profile="Relative")
+    check_share(p.teacher, class_folder, groups=[pupils, parents], rights=[Right.READ])
+    by_name = upload(p.teacher, "nominatif.txt", b"by name")
+    check_share(p.teacher, by_name, users=[p.pupil], rights=[Right.READ])
+    bookmark = do_create_bookmark(p.teacher, "Mes élèves", users=[p.pupil])
+    via_bookmark = upload(p.teacher, "favori.txt", b"bookmark")
+    check_share(p.teacher, via_bookmark, bookmark=bookmark, rights=[Right.READ])
+    manual = Group.objects.create(kind=GroupKind.MANUAL, name="Chorale", owner=p.teacher)
+    Membership.objects.create(group=manual, user=p.pupil, source=MembershipSource.MANUAL)
+    to_manual = upload(p.teacher, "chorale.txt", b"manual")
+    check_share(p.teacher, to_manual, groups=[manual], rights=[Right.READ])
+    handed = upload(p.teacher, "pour-le-successeur.txt", b"next teacher")
+    check_share(p.teacher, handed, users=[p.colleague], rights=[Right.MANAGE])
+    return {"class_folder": class_folder, "by_name": by_name, "via_bookmark": via_bookmark,
+            "to_manual": to_manual, "handed": handed, "pupils": pupils, "manual": manual}
+
+
+def _run(**kwargs):
+    return run_transition(today=TRANSITION_DAY, **kwargs).report
+
+
+def test_plan_changes_nothing_and_says_what_will_go(personas, shared):
+    report = _run(dry_run=True)
+    assert report["dry_run"] and report["from_year"] == "2023-2024"
+    assert report["to_year"] == "2024-2025"
+    assert report["shares_purged"] == {"documents": 2, "total": 2}
+    assert report["shares_kept"]["total"] == 4
+    school = next(s for s in report["schools"] if s["uai"] == personas.school.uai)
+    assert school["purged_shares_by_owner"] == {personas.teacher.login: 2}
+    assert Share.objects.filter(group=shared["pupils"]).exists()
+    assert SchoolYear.objects.get(is_current=True).name == "2023-2024"
+    assert not AuditEntry.objects.exists()
+
+
+def test_run_purges_only_class_group_shares_and_keeps_every_file(personas, shared):
+    p = personas
+    files_before = Node.objects.count()
+    report = _run()
+    assert report["errors"] == []
+    assert report["shares_purged"]["total"] == 2
+    assert SchoolYear.objects.get(is_current=True).name == "2024-2025"
+    assert Node.objects.count() == files_before
+    # The class-group share is gone for the pupil; every other share is kept.
+    with pytest.raises(Http404):
+        access_node(p.pupil, shared["class_folder"].pk)
+    for key in ("by_name", "via_bookmark", "to_manual"):
+        assert access_node(p.pupil, shared[key].pk)
+    assert Share.objects.get(resource_id=shared["via_bookmark"].pk).via == Via.BOOKMARK
+    assert Right.MANAGE in access_node(p.colleague, shared["handed"].pk).rights
+    # Last year's class is archived, its memberships are history, the school stays.
+    assert SchoolClass.objects.get(pk=p.school_class.pk).closed_at is not None
+    assert not Membership.objects.filter(group__school_class=p.school_class).exists()
+    assert list(archived_classes_of(p.pupil)) == [p.school_class]
+    assert StructureAttachment.objects.filter(user=p.pupil, structure=p.school).exists()
+    assert Membership.objects.filter(group=shared["manual"], user=p.pupil).exists()
+    assert Membership.objects.filter(group__kind=GroupKind.STRUCTURE, user=p.pupil).exists()
+    assert AuditEntry.objects.filter(kind=AuditEntry.Kind.SHARE_PURGED).count() == 2
+    assert not StructureAttachment.objects.filter(is_director=True).exists()
+
+
+def test_second_run_changes_nothing(personas, shared):
+    _run()
+    again = _run()
+    assert again["changes"] == 0
+    assert again["shares_purged"]["total"] == 0
+    assert again["memberships_ended"]["total"] == 0
+    assert ArchivedMembership.objects.filter(user=personas.pupil).count() >= 1
+
+
+def test_purged_shares_can_become_named_read_shares(personas, shared):
+    new_year = SchoolYear.objects.create(name="2024-2025", start=datetime.date(2024, 9, 1),
+                                         end=datetime.date(2025, 7, 5))
+    YearCalendar.objects.create(
+        academy=personas.academy, school_year=new_year, end_of_year=datetime.date(2024, 7, 6),
+        first_teachers_feed=datetime.date(2024, 8, 20), transition=TRANSITION_DAY,
+        rentree=datetime.date(2024, 9, 2), bascule_onde=datetime.date(2024, 9, 10),
+        first_families_feed=datetime.date(2024, 9, 12), convert_purged_shares=True)
+    report = _run()
+    assert report["shares_converted"]["total"] == 2
+    node = access_node(personas.pupil, shared["class_folder"].pk)
+    assert node.rights == frozenset({Right.READ})
+    assert access_node(personas.parent, shared["class_folder"].pk)
+
+
+def test_one_school_at_a_time(personas, shared):
+    report = _run(structure=personas.other_school)
+    assert [s["uai"] for s in report["schools"]] == [personas.other_school.uai]
+    assert Share.objects.filter(group=shared["pupils"]).exists()
+    assert _run(structure=personas.school)["shares_purged"]["total"] == 2
+
+
+def test_command_prints_one_json_object(personas, shared):
+    out = StringIO()
+    call_command("yearchange", "plan", "--json", "--date", "2024-08-24", stdout=out)
+    report = json.loads(out.getvalue())
+    for key in ("schools", "class_groups_closed", "memberships_ended", "shares_purged",
+                "shares_kept", "errors"):
+        assert key in report
+    out = StringIO()
+    call_command("yearchange", "run", "--json", "--date", "2024-08-24",
+                 "--school", personas.school.uai, stdout=out)
+    assert json.loads(out.getvalue())["shares_purged"]["total"] == 2

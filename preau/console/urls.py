@@ -35,6 +35,7 @@ urlpatterns = [
     path("jetons/", views.tokens, name="tokens"),
     path("jetons/<int:token_id>/revoquer/", views.token_revoke, name="token_revoke"),
     path("alimentation/", include("preau.feeds.urls", namespace="feeds")),
+    path("changement-annee/", include("preau.yearchange.console_urls", namespace="yearchange")),
     path("annees-scolaires/", views.years, name="years"),
     path("annees-scolaires/<int:year_id>/courante/", views.year_set_current,
          name="year_set_current"),

@@ -65,6 +65,7 @@ class YearCalendar(models.Model):
 class TransitionRun(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned (nothing changed)")
+        QUEUED = "queued", _("Approved, waiting for the background worker")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
@@ -80,12 +81,32 @@ class TransitionRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     report = models.JSONField(default=dict)
+    # A run approved from a plan remembers it.
+    plan = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
 
     class Meta:
         ordering = ["-started_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.from_year} → {self.to_year} ({self.status})"
+
+
+class OwnerNotice(models.Model):
+    """An owner was told, before the transition, that shares to class groups will go."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    calendar = models.ForeignKey(YearCalendar, on_delete=models.CASCADE, related_name="notices")
+    shares = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "calendar"],
+                                               name="one_notice_per_owner_and_calendar")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.calendar_id}"
 
 
 class AuditEntry(models.Model):

@@ -259,13 +259,20 @@ def _schools(academy: Academy | None, structure: Structure | None) -> Any:
 
 def run_transition(*, today: datetime.date, academy: Academy | None = None,
                    structure: Structure | None = None, dry_run: bool = False,
-                   actor: User | None = None, actor_label: str = "") -> TransitionRun:
-    """Plan (dry_run) or run the transition; one TransitionRun records the JSON report."""
+                   actor: User | None = None, actor_label: str = "",
+                   run: TransitionRun | None = None) -> TransitionRun:
+    """Plan (dry_run) or run the transition; one TransitionRun records the JSON report
+    (`run`: a queued run approved in the console, filled in instead of a new one)."""
     ending, new = years_for(today, create=not dry_run)
-    run = TransitionRun.objects.create(
-        academy=academy or (structure.academy if structure else None), structure=structure,
-        from_year=ending, to_year=new or ending, actor=actor, actor_label=actor_label,
-        status=TransitionRun.Status.PLANNED if dry_run else TransitionRun.Status.RUNNING)
+    status = TransitionRun.Status.PLANNED if dry_run else TransitionRun.Status.RUNNING
+    if run is None:
+        run = TransitionRun.objects.create(
+            academy=academy or (structure.academy if structure else None), structure=structure,
+            from_year=ending, to_year=new or ending, actor=actor, actor_label=actor_label,
+            status=status)
+    else:
+        run.from_year, run.to_year, run.status = ending, new or ending, status
+        run.save(update_fields=["from_year", "to_year", "status"])
     calendars = {c.academy_id: c for c in YearCalendar.objects.filter(school_year=new)} \
         if new is not None else {}
     schools: list[dict[str, Any]] = []

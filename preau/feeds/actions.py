@@ -53,6 +53,7 @@ from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
 from preau.feeds.models import FORMAT_SOURCES, FeedFormat, FeedIssue, FeedRun
 from preau.feeds.parsers import FeedError
 from preau.feeds.report import MAX_REPORTED_ISSUES, Issue, RunReport
+from preau.yearchange.schedule import feeds_suspended
 
 DEFAULT_MISSING_THRESHOLD = 0.10
 DEFAULT_HOLD_MIN_ACCOUNTS = 10
@@ -152,8 +153,8 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
     if year is None:
         return _refuse(run, _("No school year is current: set the current school year in "
                               "the console before importing (classes belong to it)."))
-    frozen = (academy is not None and academy.feeds_frozen
-              and run.format != FeedFormat.CSV and not approved)
+    frozen = (academy is not None and run.format != FeedFormat.CSV and not approved
+              and (academy.feeds_frozen or feeds_suspended(academy, today)))
     if frozen and not hold and not dry_run:
         return _refuse(run, _(
             "Feeds are suspended for this académie (%(academy)s, end of the school year): "

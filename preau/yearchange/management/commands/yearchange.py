@@ -3,6 +3,7 @@
     preau yearchange plan --json                    (what it would do, nothing changes)
     preau yearchange run --academy lille --json     (do it; a second run changes nothing)
     preau yearchange run --school 0591001A
+    preau yearchange notify                         (daily: tell owners 15 days before)
 
 Both print one JSON object with `--json` (see docs/yearchange.md), otherwise a French
 summary. `--date` (YYYY-MM-DD) replaces today's date, to plan ahead. Exit status: 0, or 1
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.directory.models import Academy, Structure
+from preau.yearchange.owners import do_notify_owners
 from preau.yearchange.transition import run_transition
 
 
@@ -27,7 +29,7 @@ class Command(BaseCommand):
     help = "Plan or run the year change (transition into the new school year)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["plan", "run"])
+        parser.add_argument("action", choices=["plan", "run", "notify"])
         parser.add_argument("--academy", help="académie prefix (all académies if omitted)")
         parser.add_argument("--school", help="one school's UAI")
         parser.add_argument("--date", type=datetime.date.fromisoformat,
@@ -46,6 +48,11 @@ class Command(BaseCommand):
             if structure is None:
                 raise CommandError(_("Unknown school UAI: %(uai)s") % {"uai": options["school"]})
         today = options["date"] or timezone.localdate()
+        if options["action"] == "notify":
+            told = do_notify_owners(today)
+            self.stdout.write(json.dumps({"owners_notified": told}) if options["json"]
+                              else _("Owners notified: %(n)s") % {"n": told})
+            return
         run = run_transition(today=today, academy=academy, structure=structure,
                              dry_run=options["action"] == "plan",
                              actor_label=_("command line"))

@@ -124,48 +124,76 @@ def _scolarite_groups(structure: Structure, year: SchoolYear) -> Any:
     return Group.objects.filter(structure=structure, kind__in=SCOLARITE_KINDS, school_year=year)
 
 
-def _teachers_feed_since(academy: Academy | None, since: datetime.date) -> bool:
+def _teachers_feed_since(academy_id: int | None, since: datetime.date) -> bool:
     from preau.feeds.models import FeedRun
 
-    if academy is None:
+    if academy_id is None:
         return False
-    runs = FeedRun.objects.filter(academy=academy, dry_run=False, status="applied",
+    runs = FeedRun.objects.filter(academy_id=academy_id, dry_run=False, status="applied",
                                   run_date__gte=since)
     return any(Profile.TEACHER in (run.kinds or []) for run in runs.only("kinds"))
 
 
-def _director_flags(structure: Structure, ending: SchoolYear,
-                    calendar: YearCalendar | None) -> Any:
-    since = calendar.end_of_year if calendar else ending.end
-    if _teachers_feed_since(structure.academy, since):
-        return StructureAttachment.objects.none()  # already the new year's flags
+@dataclass
+class RunContext:
+    """What every school of one run shares: the years, calendars, and per-académie facts
+    computed once (not once per school)."""
+
+    ending: SchoolYear
+    calendars: dict[int, YearCalendar]
+    teachers_fed: dict[int | None, bool] = field(default_factory=dict)
+
+    def calendar(self, structure: Structure) -> YearCalendar | None:
+        return self.calendars.get(structure.academy_id) if structure.academy_id else None
+
+    def keeps_director_flags(self, structure: Structure) -> bool:
+        """An applied teachers' feed since the end of the year set the new year's flags."""
+        key = structure.academy_id
+        if key not in self.teachers_fed:
+            calendar = self.calendar(structure)
+            since = calendar.end_of_year if calendar else self.ending.end
+            self.teachers_fed[key] = _teachers_feed_since(key, since)
+        return self.teachers_fed[key]
+
+
+def _director_flags(structure: Structure, ctx: RunContext) -> Any:
+    if ctx.keeps_director_flags(structure):
+        return StructureAttachment.objects.none()
     return StructureAttachment.objects.filter(structure=structure, is_director=True)
 
 
-def school_report(structure: Structure, ending: SchoolYear,
-                  calendar: YearCalendar | None) -> SchoolReport:
+def _kept_shares(structure: Structure, group_ids: list[int]) -> Counter[str]:
+    kept: Counter[str] = Counter()
+    school_people = StructureAttachment.objects.filter(structure=structure).values("user")
+    rows = (Share.objects.filter(created_by__in=school_people).exclude(group_id__in=group_ids)
+            .values_list("resource_type").annotate(n=Count("id")).order_by())
+    for resource_type, count in rows:
+        kept[app_of(resource_type)] += count
+    return kept
+
+
+def school_report(structure: Structure, ctx: RunContext) -> SchoolReport:
     """What the transition would do to this school (no writes)."""
     report = SchoolReport(uai=structure.uai, name=structure.name)
-    groups = _scolarite_groups(structure, ending)
-    live = groups.filter(memberships__isnull=False).distinct()
-    report.class_groups_closed = live.filter(kind=GroupKind.CLASS).count()
-    report.functional_groups_closed = live.filter(kind=GroupKind.FUNCTIONAL).count()
+    groups = dict(_scolarite_groups(structure, ctx.ending).values_list("pk", "kind"))
+    group_ids = list(groups)
+    live = set(Membership.objects.filter(group_id__in=group_ids).values_list("group_id",
+                                                                             flat=True))
+    report.class_groups_closed = sum(1 for g in live if groups[g] == GroupKind.CLASS)
+    report.functional_groups_closed = sum(1 for g in live if groups[g] == GroupKind.FUNCTIONAL)
     report.classes_archived = SchoolClass.objects.filter(
-        structure=structure, school_year=ending, closed_at__isnull=True).count()
-    report.memberships_ended = Membership.objects.filter(group__in=groups).count()
-    report.director_flags_ended = _director_flags(structure, ending, calendar).count()
-    purged = Share.objects.filter(group__in=groups)
+        structure=structure, school_year=ctx.ending, closed_at__isnull=True).count()
+    report.memberships_ended = Membership.objects.filter(group_id__in=group_ids).count()
+    report.director_flags_ended = _director_flags(structure, ctx).count()
+    purged = Share.objects.filter(group_id__in=group_ids)
     for resource_type, login, count in (purged.values_list("resource_type", "created_by__login")
                                         .annotate(n=Count("id")).order_by()):
         report.shares_purged[app_of(resource_type)] += count
         report.purged_by_owner[login or "?"] += count
+    calendar = ctx.calendar(structure)
     if calendar is not None and calendar.convert_purged_shares:
         report.shares_converted = Counter(report.shares_purged)
-    school_people = StructureAttachment.objects.filter(structure=structure).values("user")
-    kept = Share.objects.filter(created_by__in=school_people).exclude(group__in=groups)
-    for resource_type, count in (kept.values_list("resource_type").annotate(n=Count("id"))
-                                 .order_by()):
-        report.shares_kept[app_of(resource_type)] += count
+    report.shares_kept = _kept_shares(structure, group_ids)
     return report
 
 
@@ -175,74 +203,91 @@ def _audit(run: TransitionRun, structure: Structure, kind: str, object_id: int |
                       details=details)
 
 
+RIGHT_COLUMNS = ("can_read", "can_contrib", "can_manage", "can_comment")
+
+
 @transaction.atomic
-def transition_school(structure: Structure, ending: SchoolYear, calendar: YearCalendar | None,
-                      run: TransitionRun) -> SchoolReport:
-    """Do it for one school, in one transaction; returns what was done."""
+def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun) -> SchoolReport:
+    """Do it for one school, in one transaction; returns what was done. Bulk statements
+    only: a constant number of queries per school whatever its size."""
     # Lock the school's row: two runs at once do one school once.
     Structure.objects.select_for_update().filter(pk=structure.pk).first()
-    report = school_report(structure, ending, calendar)
+    report = SchoolReport(uai=structure.uai, name=structure.name)
     now = timezone.now()
     entries: list[AuditEntry] = []
-    groups = list(_scolarite_groups(structure, ending))
-    group_ids = [g.pk for g in groups]
-
+    groups = list(_scolarite_groups(structure, ctx.ending).values_list("pk", "kind", "name"))
+    group_ids = [pk for pk, _kind, _name in groups]
+    calendar = ctx.calendar(structure)
     convert = calendar is not None and calendar.convert_purged_shares
+
+    ended = list(Membership.objects.filter(group_id__in=group_ids).values_list(
+        "group_id", "user_id", "source", "created_at"))
     members: dict[int, list[int]] = {}
-    for gid, uid in Membership.objects.filter(group_id__in=group_ids).values_list(
-            "group_id", "user_id").order_by():
+    for gid, uid, _source, _created in ended:
         members.setdefault(gid, []).append(uid)
-    for share in Share.objects.filter(group_id__in=group_ids).select_related("created_by"):
-        details = {"resource_type": share.resource_type, "resource_id": share.resource_id,
-                   "group_id": share.group_id, "rights": sorted(share.rights),
-                   "shared_by": share.created_by.login if share.created_by else "",
-                   "shared_at": share.created_at.isoformat()}
-        entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_PURGED, share.pk, **details))
+
+    purged = list(Share.objects.filter(group_id__in=group_ids).values_list(
+        "pk", "resource_type", "resource_id", "group_id", *RIGHT_COLUMNS,
+        "created_by_id", "created_by__login", "created_at"))
+    conversions: list[Share] = []
+    for (pk, resource_type, resource_id, group_id, *rights, by_id, by_login,
+         created_at) in purged:
+        app = app_of(resource_type)
+        report.shares_purged[app] += 1
+        report.purged_by_owner[by_login or "?"] += 1
+        details = {"resource_type": resource_type, "resource_id": resource_id,
+                   "group_id": group_id,
+                   "rights": [c[4:] for c, on in zip(RIGHT_COLUMNS, rights, strict=True) if on],
+                   "shared_by": by_login or "", "shared_at": created_at.isoformat()}
+        entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_PURGED, pk, **details))
         if convert:
-            created = _convert(share, members.get(share.group_id or 0, []), now)
-            entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_CONVERTED, share.pk,
-                                  users=created, **details))
-        share.delete()
+            created = [Share(resource_type=resource_type, resource_id=resource_id,
+                             user_id=uid, can_read=True, via=Via.DIRECT, created_by_id=by_id,
+                             created_at=now) for uid in members.get(group_id, [])]
+            conversions += created
+            report.shares_converted[app] += 1
+            entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_CONVERTED, pk,
+                                  users=[c.user_id for c in created], **details))
+    if purged:
+        Share.objects.filter(group_id__in=group_ids).delete()
+    if conversions:
+        alive = set(User.objects.alive().filter(
+            pk__in={c.user_id for c in conversions}).values_list("pk", flat=True))
+        # A member who already holds a named share keeps it (the unique constraint).
+        Share.objects.bulk_create([c for c in conversions if c.user_id in alive],
+                                  ignore_conflicts=True, batch_size=1000)
 
-    ended = list(Membership.objects.filter(group_id__in=group_ids))
-    ArchivedMembership.objects.bulk_create(
-        [ArchivedMembership(group_id=m.group_id, user_id=m.user_id, source=m.source,
-                            created_at=m.created_at, ended_at=now) for m in ended],
-        ignore_conflicts=True, batch_size=1000)
-    Membership.objects.filter(pk__in=[m.pk for m in ended]).delete()
-    by_group = Counter(m.group_id for m in ended)
-    for group in groups:
-        if by_group[group.pk]:
-            entries.append(_audit(run, structure, AuditEntry.Kind.MEMBERSHIPS_ENDED, group.pk,
-                                  group=group.name, count=by_group[group.pk]))
+    if ended:
+        ArchivedMembership.objects.bulk_create(
+            [ArchivedMembership(group_id=gid, user_id=uid, source=source, created_at=created,
+                                ended_at=now) for gid, uid, source, created in ended],
+            ignore_conflicts=True, batch_size=2000)
+        Membership.objects.filter(group_id__in=group_ids).delete()
+    report.memberships_ended = len(ended)
+    by_group = Counter(gid for gid, _uid, _source, _created in ended)
+    for gid, kind, name in groups:
+        if by_group[gid]:
+            if kind == GroupKind.CLASS:
+                report.class_groups_closed += 1
+            else:
+                report.functional_groups_closed += 1
+            entries.append(_audit(run, structure, AuditEntry.Kind.MEMBERSHIPS_ENDED, gid,
+                                  group=name, count=by_group[gid]))
 
-    classes = SchoolClass.objects.filter(structure=structure, school_year=ending,
+    classes = SchoolClass.objects.filter(structure=structure, school_year=ctx.ending,
                                          closed_at__isnull=True)
-    for school_class in classes:
-        entries.append(_audit(run, structure, AuditEntry.Kind.CLASS_ARCHIVED, school_class.pk,
-                              name=school_class.name))
-    classes.update(closed_at=now)
+    for pk, name in classes.values_list("pk", "name"):
+        entries.append(_audit(run, structure, AuditEntry.Kind.CLASS_ARCHIVED, pk, name=name))
+    report.classes_archived = classes.update(closed_at=now)
 
-    for attachment in _director_flags(structure, ending, calendar).select_related("user"):
-        entries.append(_audit(run, structure, AuditEntry.Kind.DIRECTOR_ENDED, attachment.user_id,
-                              login=attachment.user.login))
-        StructureAttachment.objects.filter(pk=attachment.pk).update(is_director=False)
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    flags = _director_flags(structure, ctx)
+    for user_id, login in flags.values_list("user_id", "user__login"):
+        entries.append(_audit(run, structure, AuditEntry.Kind.DIRECTOR_ENDED, user_id,
+                              login=login))
+    report.director_flags_ended = flags.update(is_director=False)
+    report.shares_kept = _kept_shares(structure, group_ids)
+    AuditEntry.objects.bulk_create(entries, batch_size=2000)
     return report
-
-
-def _convert(share: Share, member_ids: list[int], now: datetime.datetime) -> list[int]:
-    """Named read shares for the group's members who hold no share of their own."""
-    have = set(Share.objects.filter(resource_type=share.resource_type,
-                                    resource_id=share.resource_id, user_id__in=member_ids)
-               .values_list("user_id", flat=True))
-    alive = set(User.objects.alive().filter(pk__in=member_ids).values_list("pk", flat=True))
-    created = [uid for uid in member_ids if uid not in have and uid in alive]
-    Share.objects.bulk_create([
-        Share(resource_type=share.resource_type, resource_id=share.resource_id, user_id=uid,
-              can_read=True, via=Via.DIRECT, created_by=share.created_by, created_at=now)
-        for uid in created])
-    return created
 
 
 # -- the whole run ---------------------------------------------------------------------------
@@ -275,16 +320,16 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
         run.save(update_fields=["from_year", "to_year", "status"])
     calendars = {c.academy_id: c for c in YearCalendar.objects.filter(school_year=new)} \
         if new is not None else {}
+    ctx = RunContext(ending=ending, calendars=calendars)
     schools: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     totals: dict[str, Counter[str]] = {k: Counter() for k in (
         "class_groups_closed", "memberships_ended", "shares_purged", "shares_kept",
         "shares_converted")}
     for school in _schools(academy, structure).select_related("academy"):
-        calendar = calendars.get(school.academy_id)
         try:
-            report = (school_report(school, ending, calendar) if dry_run
-                      else transition_school(school, ending, calendar, run))
+            report = (school_report(school, ctx) if dry_run
+                      else transition_school(school, ctx, run))
         except Exception as error:  # one school's failure must not stop the others
             errors.append({"uai": school.uai, "error": str(error)})
             continue

@@ -139,3 +139,44 @@ def test_command_prints_one_json_object(personas, shared):
     call_command("yearchange", "run", "--json", "--date", "2024-08-24",
                  "--school", personas.school.uai, stdout=out)
     assert json.loads(out.getvalue())["shares_purged"]["total"] == 2
+
+
+
+def _school_with(personas, uai: str, classes: int, pupils: int):
+    from preau.accounts.models import Profile
+    from preau.directory.actions import do_add_to_class, do_attach_to_structure, do_create_class
+    from preau.directory.models import Structure
+    from tests.personas import make_user
+
+    school = Structure.objects.create(uai=uai, name=f"École {uai}", academy=personas.academy)
+    do_attach_to_structure(personas.teacher, school)
+    for n in range(classes):
+        school_class = do_create_class(school, f"C{n}", f"Classe {n}", ["CE1"])
+        for m in range(pupils):
+            pupil = make_user(f"Élève{n}{m}", uai, Profile.STUDENT)
+            do_add_to_class(pupil, school_class, MembershipSource.FEED)
+        folder = check_create_folder(personas.teacher, f"Dossier {uai} {n}")
+        check_share(personas.teacher, folder, groups=list(school_class.groups.all()),
+                    rights=[Right.READ])
+    return school
+
+
+def _transition_queries(school) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from preau.yearchange.models import TransitionRun
+    from preau.yearchange.transition import RunContext, transition_school
+
+    ending = SchoolYear.objects.get(name="2023-2024")
+    run = TransitionRun.objects.create(from_year=ending, to_year=ending, status="running")
+    with CaptureQueriesContext(connection) as queries:
+        report = transition_school(school, RunContext(ending=ending, calendars={}), run)
+    assert report.shares_purged["documents"] > 0
+    return len(queries)
+
+
+def test_transition_queries_do_not_grow_with_the_school(personas):
+    small = _school_with(personas, "0593001A", classes=1, pupils=1)
+    big = _school_with(personas, "0593002B", classes=6, pupils=5)
+    assert _transition_queries(big) == _transition_queries(small)

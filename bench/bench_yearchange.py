@@ -1,0 +1,301 @@
+"""Benchmark of the year change's transition on a synthetic académie (a plain script).
+
+    .venv/bin/python bench/bench_yearchange.py [--schools 500] [--shares 1000000]
+        [--database postgres://postgres@127.0.0.1:5432/preau_bench_yearchange]
+
+Builds, in its own PostgreSQL database (dropped and created), an académie written with
+COPY: --schools schools, 9 classes each of 25 pupils, 1.4 parents per pupil, 10 teachers per
+school, their school and class profile groups and memberships (the shape the feeds write),
+and --shares shares of documents, a third of them to class groups, the rest to named users
+(half) and to school groups. Then, in the same run:
+
+- the floor: the same writes as plain SQL (archive and delete the ending year's class-group
+  memberships, delete the shares to those groups, archive the classes, end the head-teacher
+  flags), timed inside a transaction that is rolled back;
+- the transition: `preau.yearchange.transition.run_transition`, per school, each in its
+  own transaction, with its audit log (one row per purged share, class, group...);
+- a second run (idempotence: zero changes) and the peak memory of the process during the
+  transition (VmHWM, reset before it).
+
+Prints the figures and the ratio transition ÷ floor. docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_yearchange"
+CLASSES = ["CP", "CE1", "CE2", "CM1", "CM2", "PS", "MS", "GS", "CP2"]
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(data_dir: Path, url: str) -> None:
+    os.environ["PREAU_DATA_DIR"] = str(data_dir)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("PREAU_LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "preau.settings"
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def vm_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def next_ids(table: str, count: int) -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                       f"FROM generate_series(1, %s)", [count])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def build(schools: int, shares: int) -> dict[str, int]:
+    """The académie, written with COPY (ids taken from the sequences)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from preau.directory.models import Academy, SchoolYear
+
+    rng = random.Random(2023)
+    now = timezone.now()
+    year = SchoolYear.objects.create(name="2022-2023", start=datetime.date(2022, 9, 1),
+                                     end=datetime.date(2023, 7, 6), is_current=True)
+    academy = Academy.objects.create(code="20", name="Académie de synthèse",
+                                     feed_prefix="synthese")
+    counts = dict.fromkeys(("users", "classes", "groups", "memberships", "shares"), 0)
+    with transaction.atomic():
+        school_ids = next_ids("directory_structure", schools)
+        copy_rows("directory_structure", [
+            "id", "uai", "name", "academy_id", "circonscription", "address", "postal_code",
+            "city", "external_id", "has_feed"], [
+            (sid, f"{9700000 + n:07d}Z", f"École {n}", academy.pk, "", "", "", "", f"S{n}",
+             True) for n, sid in enumerate(school_ids)])
+        users: list[tuple[Any, ...]] = []
+        attachments: list[tuple[Any, ...]] = []
+        classes: list[tuple[Any, ...]] = []
+        groups: list[tuple[Any, ...]] = []
+        memberships: list[tuple[Any, ...]] = []
+        per_school = 9 * 25 + int(9 * 25 * 1.4) + 10
+        user_ids = iter(next_ids("accounts_user", schools * per_school))
+        class_ids = iter(next_ids("directory_schoolclass", schools * 9))
+        group_ids = iter(next_ids("directory_group", schools * (5 + 9 * 4)))
+        teachers_of: dict[int, list[int]] = {}
+        all_users: list[int] = []
+        class_groups: list[tuple[int, int]] = []  # (group id, school id)
+        school_groups: list[int] = []
+
+        def user(profile: str, sid: int, director: bool = False) -> int:
+            uid = next(user_ids)
+            login = f"u{uid}"
+            users.append((uid, login, "Prénom", f"Nom{uid}", f"Prénom Nom{uid}",
+                          f"nom{uid} prenom {login}", profile, "", "", "", "AAF1D", "synthese",
+                          f"X{uid}", "", "active", "", "!", now, False, False, False))
+            attachments.append((uid, sid, "AAF1D", director, "[]", now))
+            all_users.append(uid)
+            return uid
+
+        for sid in school_ids:
+            sgroups = {}
+            for profile in ("Teacher", "Personnel", "Student", "Relative", "Guest"):
+                gid = next(group_ids)
+                sgroups[profile] = gid
+                school_groups.append(gid)
+                groups.append((gid, "structure", f"{profile} {sid}", sid, None, None, profile,
+                               None, "", f"{profile.lower()} {sid}", now))
+            teachers = [user("Teacher", sid, director=t == 0) for t in range(10)]
+            teachers_of[sid] = teachers
+            for t in teachers:
+                memberships.append((sgroups["Teacher"], t, "feed", now))
+            for c, level in enumerate(CLASSES):
+                cid = next(class_ids)
+                classes.append((cid, sid, year.pk, f"{level}-{c}", f"{level} A", f'["{level}"]',
+                                None, now))
+                cgroups = {}
+                for profile in ("Student", "Relative", "Teacher", "Personnel"):
+                    gid = next(group_ids)
+                    cgroups[profile] = gid
+                    class_groups.append((gid, sid))
+                    groups.append((gid, "class", f"{profile} {level} {sid}", sid, cid, year.pk,
+                                   profile, None, "", f"{profile.lower()} {level}", now))
+                memberships.append((cgroups["Teacher"], teachers[c], "manual", now))
+                for _p in range(25):
+                    pupil = user("Student", sid)
+                    memberships += [(cgroups["Student"], pupil, "feed", now),
+                                    (sgroups["Student"], pupil, "feed", now)]
+                for _r in range(int(25 * 1.4)):
+                    parent = user("Relative", sid)
+                    memberships += [(cgroups["Relative"], parent, "feed", now),
+                                    (sgroups["Relative"], parent, "feed", now)]
+        copy_rows("accounts_user", [
+            "id", "login", "first_name", "last_name", "display_name", "name_key", "profile",
+            "email", "academic_email", "ine", "source", "external_prefix", "external_id",
+            "feed_checksum", "state", "activation_code", "password", "created_at", "federated",
+            "is_ent_admin", "is_superuser"], users)
+        copy_rows("directory_structureattachment", [
+            "user_id", "structure_id", "source", "is_director", "functions", "created_at"],
+            attachments)
+        copy_rows("directory_schoolclass", [
+            "id", "structure_id", "school_year_id", "code", "name", "levels", "closed_at",
+            "created_at"], classes)
+        copy_rows("directory_group", [
+            "id", "kind", "name", "structure_id", "school_class_id", "school_year_id",
+            "profile", "owner_id", "external_id", "name_key", "created_at"], groups)
+        copy_rows("directory_membership", ["group_id", "user_id", "source", "created_at"],
+                  memberships)
+        share_rows = []
+        for n in range(shares):
+            sid = school_ids[n % schools]
+            author = rng.choice(teachers_of[sid])
+            kind = n % 6
+            user_id = group_id = None
+            if kind < 2:
+                group_id = rng.choice(class_groups)[0]
+            elif kind < 4:
+                group_id = school_groups[(n * 7) % len(school_groups)]
+            else:
+                user_id = all_users[(n * 13) % len(all_users)]
+            share_rows.append(("documents.node", n + 1, user_id, group_id, True, False, False,
+                               False, "direct", None, "", author, now, now))
+        # One share per (resource, grantee): resource ids are distinct, so no collision.
+        copy_rows("sharing_share", [
+            "resource_type", "resource_id", "user_id", "group_id", "can_read", "can_contrib",
+            "can_manage", "can_comment", "via", "bookmark_id", "bookmark_name",
+            "created_by_id", "created_at", "updated_at"], share_rows)
+        counts.update(users=len(users), classes=len(classes), groups=len(groups),
+                      memberships=len(memberships), shares=len(share_rows))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return counts
+
+
+FLOOR_SQL = [
+    # The ending year's groupes de scolarité.
+    """CREATE TEMP TABLE ending_groups AS SELECT id FROM directory_group
+       WHERE kind IN ('class', 'functional') AND school_year_id = %(year)s""",
+    """INSERT INTO directory_archivedmembership (group_id, user_id, source, created_at, ended_at)
+       SELECT group_id, user_id, source, created_at, now() FROM directory_membership
+       WHERE group_id IN (SELECT id FROM ending_groups)""",
+    "DELETE FROM directory_membership WHERE group_id IN (SELECT id FROM ending_groups)",
+    "DELETE FROM sharing_share WHERE group_id IN (SELECT id FROM ending_groups)",
+    """UPDATE directory_schoolclass SET closed_at = now()
+       WHERE school_year_id = %(year)s AND closed_at IS NULL""",
+    "UPDATE directory_structureattachment SET is_director = false WHERE is_director",
+]
+
+
+def floor(year_id: int) -> float:
+    from django.db import connection, transaction
+
+    started = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for statement in FLOOR_SQL:
+                cursor.execute(statement, {"year": year_id})
+            raise _Rollback
+    except _Rollback:
+        pass
+    return time.perf_counter() - started
+
+
+class _Rollback(Exception):
+    pass
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--schools", type=int, default=500)
+    parser.add_argument("--shares", type=int, default=1_000_000)
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    args = parser.parse_args()
+    recreate_database(args.database)
+    with tempfile.TemporaryDirectory(prefix="preau-bench-yc-") as tmp:
+        setup_django(Path(tmp), args.database)
+        from django.db import connection
+
+        from preau.directory.models import SchoolYear
+        from preau.sharing.models import Share
+        from preau.yearchange.transition import run_transition
+
+        print(f"Préau year-change benchmark — CPython {platform.python_version()}, "
+              f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s)")
+        started = time.perf_counter()
+        counts = build(args.schools, args.shares)
+        print(f"Built {args.schools} schools, {counts['classes']} classes, {counts['users']} "
+              f"accounts, {counts['groups']} groups, {counts['memberships']} memberships, "
+              f"{counts['shares']} shares in {time.perf_counter() - started:.1f} s")
+        year = SchoolYear.objects.get(name="2022-2023")
+        to_purge = Share.objects.filter(group__kind="class").count()
+        floor_s = floor(year.pk)
+        reset_peak()
+        rss_before = vm_kib("VmRSS")
+        started = time.perf_counter()
+        report = run_transition(today=datetime.date(2023, 8, 24)).report
+        elapsed = time.perf_counter() - started
+        peak = vm_kib("VmHWM")
+        started = time.perf_counter()
+        again = run_transition(today=datetime.date(2023, 8, 24)).report
+        second = time.perf_counter() - started
+        assert report["shares_purged"]["total"] == to_purge, report["shares_purged"]
+        assert again["changes"] == 0
+        print(f"Shares purged {report['shares_purged']['total']}, kept "
+              f"{report['shares_kept']['total']}, memberships ended "
+              f"{report['memberships_ended']['total']}, classes archived "
+              f"{report['classes_archived']}, errors {len(report['errors'])}")
+        print(f"{'measure':44} {'seconds':>9}")
+        print(f"{'floor: the same writes in raw SQL':44} {floor_s:9.2f}")
+        print(f"{'transition (per school, audit log included)':44} {elapsed:9.2f}"
+              f"   ratio {elapsed / floor_s:.1f}x")
+        print(f"{'second run (nothing to do)':44} {second:9.2f}")
+        print(f"per school: {elapsed / args.schools * 1000:.1f} ms; peak RSS during the "
+              f"transition {peak / 1024:.0f} MiB (RSS before {rss_before / 1024:.0f} MiB)")
+
+
+if __name__ == "__main__":
+    io.DEFAULT_BUFFER_SIZE = 1 << 16
+    main()

@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "preau.lib.context.navigation",
+                "preau.documents.context.quota_gauge",
             ],
         },
     },

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", directory_views.home, name="home"),
     path("compte/", include("preau.accounts.urls")),
     path("annuaire/", include("preau.directory.urls")),
+    path("documents/", include("preau.documents.urls")),
     path("administration/", include("preau.console.urls")),
     path("changement-annee/", include("preau.yearchange.urls")),
     path("api/v1/", include("preau.api.urls")),

@@ -132,3 +132,23 @@ def breadcrumb(user: User, node: Node) -> list[Node]:
         if crumb.pk in chain or crumb.owner_id == user.pk:
             return crumbs[index:]
     return []
+
+
+def my_folders(user: User) -> QuerySet[Node]:
+    """Every folder of the user's own "Mes documents" (for the tree on the left)."""
+    return (Node.objects.alive().filter(owner=user, kind=NodeKind.FOLDER, app=App.DOCUMENTS)
+            .only("pk", "name", "parent_id", "path").order_by("name", "pk"))
+
+
+def contrib_folders(user: User) -> QuerySet[Node]:
+    """Folders the user may add to: their own (Mes documents) and those shared with them with
+    *contribution* or *gestion*, with everything inside those (two queries)."""
+    granted = (Share.objects.for_user(user.pk).filter(resource_type=Node.share_type)
+               .filter(Q(can_contrib=True) | Q(can_manage=True)).values("resource_id"))
+    roots = list(Node.objects.alive().filter(kind=NodeKind.FOLDER, pk__in=granted)
+                 .values_list("pk", "path"))
+    wanted = Q(owner=user, app=App.DOCUMENTS)
+    for pk, path in roots:
+        wanted |= Q(pk=pk) | Q(path__startswith=f"{path}{pk}/")
+    return (Node.objects.alive().filter(kind=NodeKind.FOLDER).filter(wanted)
+            .select_related("owner").order_by("path", "name", "pk"))

@@ -18,6 +18,11 @@ from preau.documents.media import INLINE_TYPES, thumbnail_type
 from preau.documents.models import FileVersion, Node
 
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+# Chromium refuses to run its PDF viewer in a sandboxed document (crbug.com/413851), so an
+# inline PDF (served as application/pdf with nosniff: never parsed as a page) gets a strict
+# policy without `sandbox`; its viewer needs inline styles. Framed only by Préau's own pages.
+PDF_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+           "object-src 'self'; frame-ancestors 'self'")
 
 
 def file_response(node: Node, version: FileVersion | None = None, *,
@@ -37,7 +42,8 @@ def file_response(node: Node, version: FileVersion | None = None, *,
     response["Content-Length"] = str(version.size)
     response["Content-Disposition"] = content_disposition_header(not inline, node.name) or ""
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = SANDBOX_CSP
+    pdf = inline and content_type == "application/pdf"
+    response["Content-Security-Policy"] = PDF_CSP if pdf else SANDBOX_CSP
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -137,10 +137,12 @@ class DocumentApiView(ApiView, GenericAPIView):
         page = self.paginate_queryset(nodes.select_related("owner", "current"))
         return self.get_paginated_response(serializer_class(page, many=True).data)
 
-    def detail(self, node_id: int, code: int = status.HTTP_200_OK) -> Response:
-        """A node as the caller sees it now (fetched again: rights, version, place)."""
+    def detail(self, node: Node | int, code: int = status.HTTP_200_OK) -> Response:
+        """A node as the caller sees it; after a change, pass its id to fetch it again
+        (rights, version, place)."""
         user = self.user()
-        node = access.access_node(user, node_id)
+        if not isinstance(node, Node):
+            node = access.access_node(user, node)
         if node.is_folder:
             children = self.paginated_children(node)
             data = FolderDetailSerializer(node, context={"user": user,
@@ -234,8 +236,7 @@ class DocumentDetailView(DocumentApiView):
     @extend_schema(tags=["documents"], parameters=[ID], responses=NodeDetailSerializer,
                    summary="A file's details", description="With your rights on it.")
     def get(self, request: Request, pk: int) -> Response:
-        access.access_node(self.user(), pk, kind=NodeKind.FILE)
-        return self.detail(pk)
+        return self.detail(access.access_node(self.user(), pk, kind=NodeKind.FILE))
 
     @extend_schema(
         tags=["documents"], parameters=[ID], request=DocumentUpdateSerializer,
@@ -448,8 +449,7 @@ class FolderDetailView(DocumentApiView):
                    description="`children` is one page of its content, folders first; page "
                                "with `limit` and `offset`.")
     def get(self, request: Request, pk: int) -> Response:
-        access.access_folder(self.user(), pk)
-        return self.detail(pk)
+        return self.detail(access.access_folder(self.user(), pk))
 
     @extend_schema(tags=["folders"], parameters=[ID], request=FolderUpdateSerializer,
                    responses={200: FolderDetailSerializer, 400: REFUSED},

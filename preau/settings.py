@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Two choice sets share the field name "kind": name their enums.
+    "ENUM_NAME_OVERRIDES": {
+        "GroupKindEnum": "preau.directory.models.GroupKind",
+        "NodeKindEnum": "preau.documents.models.NodeKind",
+    },
 }
 
 CONTENT_SECURITY_POLICY = {

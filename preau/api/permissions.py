@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -18,6 +19,11 @@ from preau.directory.access import (
     is_school_admin,
 )
 from preau.directory.models import Structure, StructureAttachment
+from preau.documents.access import access_node
+from preau.documents.models import Node, NodeKind
+from preau.sharing.access import rights_of
+from preau.sharing.models import Right, Share
+from preau.sharing.registry import by_api_name, shareable_type
 
 
 def request_user(request: Request | Any) -> User:
@@ -57,3 +63,41 @@ def access_managed_attachment(actor: User, user: User, school_id: int) -> Struct
     if attachment is None:
         raise Http404
     return attachment.structure
+
+
+# The resources of the sharing engine, named as the API names them ("document:12").
+NODE_KINDS = {"document": NodeKind.FILE, "folder": NodeKind.FOLDER}
+
+
+def access_resource(user: User, key: str, right: str = Right.READ) -> Node:
+    """The resource behind an API key such as "document:12" or "folder:7", through its
+    app's access function: 404 when `user` may not see it (or it is not of that kind), 403
+    when they lack `right`. A key naming no shareable type is a 404 as well."""
+    name, _sep, raw_id = key.partition(":")
+    shareable = by_api_name(name)
+    if shareable is None or shareable.key != Node.share_type or not raw_id.isdigit():
+        raise Http404
+    return access_node(user, int(raw_id), right, kind=NODE_KINDS[name])
+
+
+def access_share(user: User, share_id: int, right: str = Right.MANAGE) -> tuple[Share, Any]:
+    """A share and its resource, for someone who may change it (`right` on the resource,
+    manage by default): 404 when `user` may not see the resource (or it is gone or in the
+    trash), 403 when they see it without `right`."""
+    share = Share.objects.select_related("user", "group", "created_by").filter(
+        pk=share_id).first()
+    if share is None:
+        raise Http404
+    try:
+        shareable = shareable_type(share.resource_type)
+    except KeyError as error:
+        raise Http404 from error
+    resource = shareable.get(share.resource_id)
+    if resource is None:
+        raise Http404
+    rights = rights_of(user, resource)
+    if Right.READ not in rights:
+        raise Http404
+    if right not in rights:
+        raise PermissionDenied
+    return share, resource

@@ -25,6 +25,9 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.directory.queries import SearchFilters, name_filter
+from preau.documents.models import Node
+from preau.sharing.access import shares_made_by
+from preau.sharing.models import Share
 
 
 def _class_members(class_ids: QuerySet[SchoolClass]) -> QuerySet[Membership]:
@@ -143,3 +146,12 @@ def filter_managed_users(users: QuerySet[User], *, q: str = "", profile: str = "
         users = users.filter(pk__in=_class_members(SchoolClass.objects.filter(pk=class_id))
                              .values("user"))
     return users.order_by("last_name", "first_name", "id")
+
+
+def shares_i_made(user: User) -> QuerySet[Share]:
+    """What `user` shared, with whom, leaving out documents and folders in a trash (their
+    shares are suspended until restored)."""
+    trashed = Node.objects.filter(trashed_at__isnull=False).values("pk")
+    return (shares_made_by(user).exclude(resource_type=Node.share_type, resource_id__in=trashed)
+            .select_related("created_by").order_by("resource_type", "resource_id",
+                                                   "created_at", "id"))

@@ -1,10 +1,13 @@
-"""REST API v1 routes, mounted at /api/v1/. The OpenAPI schema is at schema/."""
+"""REST API v1 routes, mounted at /api/v1/. The OpenAPI schema is at schema/.
 
-from django.urls import path
+The Espace documentaire's and the shares' routes take their final slash as optional
+(`/documents/12` and `/documents/12/` are the same), as scripts write them both ways."""
+
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from preau.api import views
+from preau.api import documents, views
 
 router = SimpleRouter(use_regex_path=False)
 router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
@@ -14,9 +17,44 @@ router.register("groups", views.GroupViewSet, basename="api-group")
 router.register("bookmarks", views.BookmarkViewSet, basename="api-bookmark")
 router.register("admin/users", views.AdminUserViewSet, basename="api-admin-user")
 
+ID = r"(?P<pk>[0-9]+)"
+
+
+def route(pattern: str, view, name: str):  # type: ignore[no-untyped-def]
+    """`pattern` with an optional final slash."""
+    return re_path(rf"^{pattern}/?$", view.as_view(), name=name)
+
+
+document_urls = [
+    route("me/quota", documents.QuotaView, "api-quota"),
+    route("documents", documents.DocumentListView, "api-documents"),
+    route("documents/shared-with-me", documents.SharedWithMeView, "api-shared-with-me"),
+    route("documents/apps", documents.AppDocumentsView, "api-app-documents"),
+    route("documents/trash", documents.TrashView, "api-trash"),
+    route("documents/trash/empty", documents.EmptyTrashView, "api-trash-empty"),
+    route(f"documents/trash/{ID}", documents.TrashEntryView, "api-trash-entry"),
+    route(f"documents/trash/{ID}/restore", documents.TrashRestoreView, "api-trash-restore"),
+    route(f"documents/{ID}", documents.DocumentDetailView, "api-document"),
+    route(f"documents/{ID}/content", documents.ContentView, "api-document-content"),
+    route(f"documents/{ID}/thumbnail", documents.ThumbnailView, "api-document-thumbnail"),
+    route(f"documents/{ID}/copy", documents.CopyView, "api-document-copy"),
+    route(f"documents/{ID}/versions", documents.VersionListView, "api-versions"),
+    route(rf"documents/{ID}/versions/(?P<number>[0-9]+)/content",
+          documents.VersionContentView, "api-version-content"),
+    route(rf"documents/{ID}/versions/(?P<number>[0-9]+)/restore",
+          documents.VersionRestoreView, "api-version-restore"),
+    route("folders", documents.FolderListView, "api-folders"),
+    route(f"folders/{ID}", documents.FolderDetailView, "api-folder"),
+    route(f"folders/{ID}/copy", documents.FolderCopyView, "api-folder-copy"),
+    route("shares", documents.ShareListView, "api-shares"),
+    route("shares/mine", documents.MySharesView, "api-my-shares"),
+    route(f"shares/{ID}", documents.ShareDetailView, "api-share"),
+]
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("directory/search/", views.DirectorySearchView.as_view(), name="api-search"),
+    *document_urls,
     *router.urls,
 ]

@@ -30,6 +30,24 @@ def test_schema_generates_and_validates_without_warnings(tmp_path):
         "/api/v1/admin/users/{id}/reset-password/", "/api/v1/admin/users/{id}/attachments/",
         "/api/v1/admin/users/{id}/attachments/{school_id}/",
     } <= paths
+    assert {
+        "/api/v1/documents/", "/api/v1/documents/{id}/", "/api/v1/documents/{id}/content/",
+        "/api/v1/documents/{id}/thumbnail/", "/api/v1/documents/{id}/copy/",
+        "/api/v1/documents/{id}/versions/", "/api/v1/documents/{id}/versions/{number}/content/",
+        "/api/v1/documents/{id}/versions/{number}/restore/", "/api/v1/documents/shared-with-me/",
+        "/api/v1/documents/apps/", "/api/v1/documents/trash/", "/api/v1/documents/trash/empty/",
+        "/api/v1/documents/trash/{id}/", "/api/v1/documents/trash/{id}/restore/",
+        "/api/v1/folders/", "/api/v1/folders/{id}/", "/api/v1/folders/{id}/copy/",
+        "/api/v1/me/quota/", "/api/v1/shares/", "/api/v1/shares/{id}/", "/api/v1/shares/mine/",
+    } <= paths
+    upload = schema["paths"]["/api/v1/documents/"]["post"]
+    assert list(upload["requestBody"]["content"]) == ["multipart/form-data"]
+    assert set(upload["responses"]) == {"201", "400", "413"}
+    content = schema["paths"]["/api/v1/documents/{id}/content/"]["get"]["responses"]["200"]
+    assert content["content"]["application/octet-stream"]["schema"] == {
+        "type": "string", "format": "binary"}
+    quota = schema["components"]["schemas"]["Quota"]
+    assert set(quota["required"]) == {"used", "limit", "free", "percent", "warning"}
     assert "tokenAuth" in schema["components"]["securitySchemes"]
     search = schema["paths"]["/api/v1/directory/search/"]["get"]
     assert {p["name"] for p in search["parameters"]} >= {"q", "profile", "school", "class",

@@ -7,7 +7,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from preau.api import documents, views
+from preau.api import documents, views, yearchange
 
 router = SimpleRouter(use_regex_path=False)
 router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
@@ -51,10 +51,23 @@ document_urls = [
     route(f"shares/{ID}", documents.ShareDetailView, "api-share"),
 ]
 
+yearchange_urls = [
+    route("yearchange/runs", yearchange.RunListView, "api-yearchange-runs"),
+    route("yearchange/plan", yearchange.PlanView, "api-yearchange-plan"),
+    route(f"yearchange/runs/{ID}", yearchange.RunDetailView, "api-yearchange-run"),
+    route(f"yearchange/runs/{ID}/approve", yearchange.ApproveView, "api-yearchange-approve"),
+    route("me/class-group-shares", yearchange.ClassGroupSharesView, "api-class-group-shares"),
+    route(f"me/class-group-shares/{ID}/convert", yearchange.ConvertView,
+          "api-class-group-share-convert"),
+    route(f"me/class-group-shares/{ID}/hand-over", yearchange.HandOverView,
+          "api-class-group-share-hand-over"),
+]
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("directory/search/", views.DirectorySearchView.as_view(), name="api-search"),
     *document_urls,
+    *yearchange_urls,
     *router.urls,
 ]

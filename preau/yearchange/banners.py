@@ -13,6 +13,7 @@ from preau.directory.models import GroupKind, Membership
 from preau.yearchange.models import Phase
 from preau.yearchange.owners import in_notice_period, shares_to_purge_count
 from preau.yearchange.schedule import FAMILY_PROFILES, calendar_of, waiting_for_families
+from preau.yearchange.transition import archived_classes_of
 
 
 @dataclass
@@ -50,6 +51,12 @@ def banners_for(user: User, today: datetime.date) -> list[Banner]:
             "The new school year's classes will appear after the bascule ONDE (%(date)s). "
             "Until then, last year's class is shown.") % {
                 "date": calendar.bascule_onde.strftime("%d/%m/%Y")}))
+        if not _has_current_class(user):
+            last = [f"{c.name} ({c.structure.name})" for c in archived_classes_of(user)
+                    .filter(school_year__end__lt=today).select_related("structure")[:3]]
+            if last:
+                banners.append(Banner("info", _("Last year's class (archived): %(classes)s")
+                                      % {"classes": ", ".join(last)}))
     if in_notice_period(calendar, today):
         count = shares_to_purge_count(user)
         if count:

@@ -166,6 +166,8 @@ def test_the_guide_year_change(tmp_path, client_for):
     assert ATTACH_LATER in texts(jeanne, D(2023, 9, 4))
     assert any(t.startswith(AFTER_BASCULE) for t in texts(parent, D(2023, 9, 4)))
     assert list(archived_classes_of(pupil)) == [cm1]
+    assert f"Classe de l'an dernier (archivée) : {cm1.name} ({school0.name})" in texts(
+        parent, D(2023, 9, 4))
     assert StructureAttachment.objects.filter(user=pupil, structure=school0).exists()
 
     # -- bascule ONDE: the families' file, without the new CP of school 1 --------------------

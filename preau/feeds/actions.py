@@ -13,7 +13,9 @@ The command line and the console call these; each records a FeedRun whatever hap
   the scope's accounts, and at least PREAU_FEED_HOLD_MIN_ACCOUNTS, default 10): a
   truncated file must not pre-delete half the académie;
 - **failed**: a file is malformed (the report names file and line) or the database
-  refused a write; the whole run was rolled back.
+  refused a write; the whole run was rolled back. A run whose process died while it ran
+  (killed) is settled as failed too, `interrupted` in its report
+  (`do_settle_interrupted_runs`; an interrupted approval is held again).
 
 Manual CSV imports are exempt from the freeze (an admin does them by hand, on purpose);
 the missing-accounts hold applies to every format.

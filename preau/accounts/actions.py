@@ -88,6 +88,23 @@ def do_create_user(*, first_name: str, last_name: str, profile: str,
     return user
 
 
+@transaction.atomic
+def do_change_login(user: User, login: str, actor: User | None = None) -> None:
+    """Gives an account another login (the old one stays in its history); the demo gives
+    its fed personas their fixed logins this way."""
+    login = login.strip()
+    if not login:
+        raise AccountError(_("Give a login."))
+    if login == user.login:
+        return
+    if User.objects.filter(login=login).exclude(pk=user.pk).exists():
+        raise AccountError(_("This login is already taken."))
+    old = user.login
+    user.login = login
+    user.save(update_fields=["login", "name_key"])  # save() recomputes name_key
+    record_event(user, UserEvent.Kind.UPDATED, actor, login=[old, login])
+
+
 def _store_password(user: User, raw_password: str) -> None:
     user.set_password(raw_password)
     user.password_changed_at = timezone.now()

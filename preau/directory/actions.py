@@ -189,11 +189,13 @@ def do_detach_teacher_from_class(teacher: User, school_class: SchoolClass, actor
 
 
 @transaction.atomic
-def do_link_relative(relative: User, student: User, source: str = Source.MANUAL) -> None:
+def do_link_relative(relative: User, student: User, source: str = Source.MANUAL, *,
+                     legal: bool = True) -> None:
+    """Links a parent to a pupil; `legal=False` for a foster family (famille d'accueil)."""
     if relative.profile != Profile.RELATIVE or student.profile != Profile.STUDENT:
         raise DirectoryError(_("A parent link joins a parent to a pupil."))
     RelativeLink.objects.get_or_create(relative=relative, student=student,
-                                       defaults={"source": source})
+                                       defaults={"source": source, "legal": legal})
 
 
 # Share bookmarks -----------------------------------------------------------------------------

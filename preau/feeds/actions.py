@@ -13,7 +13,9 @@ The command line and the console call these; each records a FeedRun whatever hap
   the scope's accounts, and at least PREAU_FEED_HOLD_MIN_ACCOUNTS, default 10): a
   truncated file must not pre-delete half the académie;
 - **failed**: a file is malformed (the report names file and line) or the database
-  refused a write; the whole run was rolled back.
+  refused a write; the whole run was rolled back. A run whose process died while it ran
+  (killed) is settled as failed too, `interrupted` in its report
+  (`do_settle_interrupted_runs`; an interrupted approval is held again).
 
 Manual CSV imports are exempt from the freeze (an admin does them by hand, on purpose);
 the missing-accounts hold applies to every format.
@@ -30,7 +32,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ from preau.directory.models import Academy, SchoolYear, Structure
 from preau.feeds.importer import Importer, RunContext
 from preau.feeds.inputs import InputRefused, RunInput
 from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
+from preau.feeds.liveness import current_worker, database_session, is_interrupted
 from preau.feeds.models import FORMAT_SOURCES, FeedFormat, FeedIssue, FeedRun
 from preau.feeds.parsers import FeedError
 from preau.feeds.report import MAX_REPORTED_ISSUES, Issue, RunReport
@@ -95,22 +98,26 @@ def do_import(paths: Sequence[str | Path], *, format: str, academy: str = "",
     format = FeedFormat(format).value
     started = time.monotonic()
     today = today or timezone.localdate()
-    if queued is not None:
-        run = queued
+    result: dict[str, Any] = {}
+    resumed = queued if queued is not None else approving
+    if resumed is not None:
+        run = resumed
         run.status = FeedRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.save(update_fields=["status", "started_at"])
-    elif approving is not None:
-        run = approving
-        run.status = FeedRun.Status.RUNNING
-        run.issues.all().delete()
+        run.worker, run.db_session = current_worker(), database_session()
+        fields = ["status", "worker", "db_session", "approved_by", "approved_label", "options"]
+        if queued is not None:
+            run.started_at = timezone.now()
+            fields.append("started_at")
+        else:
+            result["replace_issues"] = True  # the held run's issues stay until it finishes
+        run.save(update_fields=fields)
     else:
         run = FeedRun.objects.create(
             format=format, source=FORMAT_SOURCES[format], prefix=academy.strip(),
             school_uai=school.strip().upper(), dry_run=dry_run, actor=actor,
             actor_label=actor_label or (actor.login if actor else ""), run_date=today,
-            options={"templates": templates or {}, "hold": hold})
-    result: dict[str, Any] = {}
+            options={"templates": templates or {}, "hold": hold},
+            worker=current_worker(), db_session=database_session())
     try:
         _run(run, [Path(p) for p in paths], templates, dry_run=dry_run, hold=hold,
              today=today, progress=progress, approved=approving is not None, result=result)
@@ -282,9 +289,10 @@ def _store(run: FeedRun, inputs: RunInput) -> Path:
     return folder
 
 
-def _finish(run: FeedRun, started: float, result: dict[str, Any]) -> None:
+def _finish(run: FeedRun, started: float | None, result: dict[str, Any]) -> None:
     run.finished_at = timezone.now()
-    run.duration_seconds = round(time.monotonic() - started, 3)
+    run.duration_seconds = round(time.monotonic() - started if started is not None else
+                                 (run.finished_at - run.started_at).total_seconds(), 3)
     report: RunReport | None = result.get("report")
     issues: list[Issue] = list(result.get("issues", []))
     data = report.as_dict() if report is not None else RunReport().as_dict()
@@ -305,35 +313,83 @@ def _finish(run: FeedRun, started: float, result: dict[str, Any]) -> None:
         "message": run.message,
         "approved_by": run.approved_label or None,
         "approved_at": run.approved_at.isoformat() if run.approved_at else None,
+        "interrupted": bool(result.get("interrupted")),
     })
     run.report = data
     if run.academy_id is not None and not Academy.objects.filter(pk=run.academy_id).exists():
         run.academy = None  # created by a run that was rolled back
     run.save()
+    if result.get("replace_issues"):
+        run.issues.all().delete()
     FeedIssue.objects.bulk_create([
         FeedIssue(run=run, severity=i.severity, file=i.file[:255], line=i.line,
                   code=i.code[:40], message=i.message) for i in issues], batch_size=500)
 
 
-def do_approve_run(run: FeedRun, actor: User | None = None, actor_label: str = "",
-                   progress: Callable[[str, int], None] | None = None) -> FeedRun:
-    """An ENT admin applies a held run: its stored files are imported again, past the
-    freeze and the missing-accounts hold."""
-    if run.status != FeedRun.Status.HELD:
+def _held_files(run: FeedRun, status: str = FeedRun.Status.HELD) -> list[Path]:
+    """The stored files of a held run, or FeedActionError (not held, files gone)."""
+    if run.status != status:
         raise FeedActionError(_("Run %(run)s is not held (status: %(status)s).") % {
             "run": run.pk, "status": run.get_status_display()})
     folder = Path(run.stored_files)
-    paths = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    paths = sorted(p for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(PROGRESS_FILE)) \
+        if run.stored_files and folder.is_dir() else []
     if not paths:
         raise FeedActionError(_("The files of run %(run)s are no longer there.") % {
             "run": run.pk})
+    return paths
+
+
+def do_approve_run(run: FeedRun, actor: User | None = None, actor_label: str = "",
+                   progress: Callable[[str, int], None] | None = None) -> FeedRun:
+    """An ENT admin applies a held run: its stored files are imported again, past the
+    freeze and the missing-accounts hold (`preau feed approve`, in the caller's process;
+    the console queues it instead: `do_queue_approval`)."""
+    paths = _held_files(run)
     run.approved_by = actor
     run.approved_label = actor_label or (actor.login if actor else "")
+    return _apply_approval(run, paths, progress)
+
+
+def _apply_approval(run: FeedRun, paths: list[Path],
+                    progress: Callable[[str, int], None] | None) -> FeedRun:
     do_import(paths, format=run.format, academy=run.prefix, school=run.school_uai,
               templates=run.options.get("templates") or None, today=run.run_date,
               progress=progress, approving=run)
+    run.options = {k: v for k, v in run.options.items() if k != "approval"}
     _forget_files(run)
     return run
+
+
+def do_queue_approval(run: FeedRun, actor: User) -> FeedRun:
+    """An ENT admin approves a held run in the console: it waits for the background worker
+    (`apply_held_run`), so a large run never holds a web request. Only one approval wins
+    when two admins click at once."""
+    if not actor.is_ent_admin:
+        raise PermissionDenied
+    _held_files(run)
+    options = {**run.options, "approval": True}
+    queued = FeedRun.objects.filter(pk=run.pk, status=FeedRun.Status.HELD).update(
+        status=FeedRun.Status.QUEUED, approved_by=actor, approved_label=actor.login,
+        options=options)
+    if not queued:
+        run.refresh_from_db()
+        raise FeedActionError(_("Run %(run)s is not held (status: %(status)s).") % {
+            "run": run.pk, "status": run.get_status_display()})
+    run.refresh_from_db()
+    logger.info("held feed run %s approved by %s, queued", run.pk, actor.login)
+    return run
+
+
+def do_run_queued_approval(run: FeedRun) -> FeedRun:
+    """Applies an approval queued from the console (called by the background task), writing
+    its progress to a small file beside the stored files, as uploads do."""
+    if not run.options.get("approval"):
+        raise FeedActionError(_("Run %(run)s is not waiting (status: %(status)s).") % {
+            "run": run.pk, "status": run.get_status_display()})
+    paths = _held_files(run, FeedRun.Status.QUEUED)
+    return _apply_approval(run, paths, _progress_writer(Path(run.stored_files)))
 
 
 def do_reject_run(run: FeedRun, actor: User | None = None, actor_label: str = "") -> FeedRun:
@@ -356,7 +412,7 @@ def _forget_files(run: FeedRun) -> None:
         shutil.rmtree(run.stored_files, ignore_errors=True)
     run.stored_files = ""
     run.save(update_fields=["stored_files", "status", "approved_by", "approved_label",
-                            "message", "report"])
+                            "message", "report", "options"])
 
 
 def do_run_lifecycle(today: date | None = None, *, dry_run: bool = False,
@@ -466,6 +522,20 @@ def do_run_queued(run: FeedRun) -> FeedRun:
     folder = Path(run.options.get("upload", ""))
     paths = sorted(p for p in folder.iterdir() if p.is_file() and p.name != PROGRESS_FILE) \
         if folder.is_dir() else []
+    try:
+        do_import(paths, format=run.format, academy=run.prefix, school=run.school_uai,
+                  actor=run.actor, actor_label=run.actor_label, dry_run=run.dry_run,
+                  today=run.run_date, progress=_progress_writer(folder), queued=run)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # personal data; a held run keeps a copy
+        run.options = {k: v for k, v in run.options.items() if k != "upload"}
+        FeedRun.objects.filter(pk=run.pk).update(options=run.options)
+    return run
+
+
+def _progress_writer(folder: Path) -> Callable[[str, int], None]:
+    """The importer's progress callback for the console: at most once a second, the records
+    handled so far go to `folder/progress.json` (replaced atomically)."""
     last = [0.0]
 
     def progress(stage: str, done: int) -> None:
@@ -476,26 +546,81 @@ def do_run_queued(run: FeedRun) -> FeedRun:
             tmp.write_text(json.dumps({"stage": stage, "done": done}))
             tmp.replace(folder / PROGRESS_FILE)
 
-    try:
-        do_import(paths, format=run.format, academy=run.prefix, school=run.school_uai,
-                  actor=run.actor, actor_label=run.actor_label, dry_run=run.dry_run,
-                  today=run.run_date, progress=progress, queued=run)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)  # personal data; a held run keeps a copy
-        run.options = {k: v for k, v in run.options.items() if k != "upload"}
-        FeedRun.objects.filter(pk=run.pk).update(options=run.options)
-    return run
+    return progress
 
 
 def run_progress(run: FeedRun) -> int | None:
-    """Records handled so far by a running upload, when it has said so."""
-    folder = run.options.get("upload")
+    """Records handled so far by a running upload or console approval, when it has said so."""
+    folder = run.options.get("upload") or (
+        run.stored_files if run.options.get("approval") else "")
     if not folder:
         return None
     try:
         return int(json.loads((Path(folder) / PROGRESS_FILE).read_text())["done"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def do_settle_interrupted_runs(runs: Iterable[FeedRun] | None = None) -> list[FeedRun]:
+    """Runs still marked running whose process died (killed command, killed worker, lost
+    machine: see preau.feeds.liveness) are settled, so they neither mislead nor block:
+
+    - nothing of theirs is in the directory: a run is one database transaction, which the
+      database rolls back when its connection goes;
+    - an interrupted approval goes back to *held* (its stored files are still there): an
+      ENT admin approves it again;
+    - any other run becomes *failed*, with `interrupted: true` in its report and a French
+      message; the files of an interrupted upload are removed (personal data).
+
+    Called by the console's feed pages and by `preau feed` before it shows or starts a
+    run; idempotent. Returns the runs settled."""
+    candidates = FeedRun.objects.filter(status=FeedRun.Status.RUNNING) if runs is None else [
+        r for r in runs if r.status == FeedRun.Status.RUNNING]
+    settled = []
+    for run in candidates:
+        if not is_interrupted(run):
+            continue
+        with transaction.atomic():
+            # Read again once the process is known dead: whatever it wrote is committed.
+            fresh = FeedRun.objects.select_for_update().filter(
+                pk=run.pk, status=FeedRun.Status.RUNNING, worker=run.worker).first()
+            if fresh is None:
+                continue
+            _settle(fresh)
+        run.refresh_from_db()
+        settled.append(run)
+    return settled
+
+
+def _settle(run: FeedRun) -> None:
+    who = run.worker or "?"
+    logger.warning("feed run %s interrupted (process %s gone)", run.pk, who)
+    folder = Path(run.stored_files) if run.stored_files else None
+    if folder is not None and folder.is_dir():
+        run.status = FeedRun.Status.HELD
+        run.approved_by, run.approved_label, run.approved_at = None, "", None
+        run.options = {k: v for k, v in run.options.items() if k != "approval"}
+        run.message = _(
+            "The approval of this run was interrupted: the process applying it stopped "
+            "(%(worker)s) before the end, and nothing was applied (a run is one database "
+            "transaction). The run is held again: approve it again.") % {"worker": who}
+        run.report = {**run.report, "status": run.status,
+                      "status_label": str(run.get_status_display()),
+                      "message": run.message, "interrupted": True,
+                      "approved_by": None, "approved_at": None}
+        run.save()
+        return
+    upload = run.options.get("upload")
+    shutil.rmtree(runs_dir() / str(run.pk), ignore_errors=True)  # files of a hold half-kept
+    if upload:
+        shutil.rmtree(upload, ignore_errors=True)  # personal data
+        run.options = {k: v for k, v in run.options.items() if k != "upload"}
+    run.status = FeedRun.Status.FAILED
+    run.message = _(
+        "Interrupted: the process running this import stopped (%(worker)s) before the end. "
+        "Nothing was imported: a run is one database transaction, which the database rolls "
+        "back when its process dies. Run the import again.") % {"worker": who}
+    _finish(run, None, {"interrupted": True})
 
 
 def do_set_feeds_frozen(academy: Academy, frozen: bool, actor: User) -> Academy:

@@ -80,6 +80,10 @@ class FeedRun(models.Model):
                                     verbose_name=_("approved by"))
     approved_label = models.CharField(max_length=150, blank=True)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # Who runs it, recorded outside the run's transaction (see preau.feeds.liveness): a run
+    # whose process died is then reported as interrupted instead of "running" for ever.
+    worker = models.CharField(_("process"), max_length=200, blank=True, editable=False)
+    db_session = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -18,17 +18,18 @@ from preau.directory.models import Academy
 from preau.feeds.actions import (
     FeedActionError,
     access_run,
-    do_approve_run,
+    do_queue_approval,
     do_queue_import,
     do_reject_run,
     do_set_feeds_frozen,
+    do_settle_interrupted_runs,
     run_progress,
     visible_runs,
 )
 from preau.feeds.forms import UploadForm
 from preau.feeds.models import FeedRun
 from preau.feeds.report import profile_label
-from preau.feeds.tasks import import_feed_files
+from preau.feeds.tasks import apply_held_run, import_feed_files
 
 ACTIVE = (FeedRun.Status.QUEUED, FeedRun.Status.RUNNING)
 
@@ -36,6 +37,7 @@ ACTIVE = (FeedRun.Status.QUEUED, FeedRun.Status.RUNNING)
 @console_required
 def runs(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    do_settle_interrupted_runs(visible_runs(actor).filter(status=FeedRun.Status.RUNNING))
     page = Paginator(visible_runs(actor), 50).get_page(request.GET.get("page"))
     academies = Academy.objects.order_by("name") if actor.is_ent_admin else None
     return render(request, "feeds/runs.html", {
@@ -64,6 +66,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @console_required
 def run(request: HttpRequest, run_id: int) -> HttpResponse:
     feed_run = access_run(actor_of(request), run_id)
+    do_settle_interrupted_runs([feed_run])
     return render(request, "feeds/run.html", {
         "console_tab": "feeds", "run": feed_run, "issues": feed_run.issues.all()[:1000],
         "active": feed_run.status in ACTIVE, "done": run_progress(feed_run),
@@ -74,6 +77,7 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
 def run_progress_fragment(request: HttpRequest, run_id: int) -> HttpResponse:
     """The progress line, polled by htmx while the run waits or runs."""
     feed_run = access_run(actor_of(request), run_id)
+    do_settle_interrupted_runs([feed_run])
     response = render(request, "feeds/_progress.html", {
         "run": feed_run, "active": feed_run.status in ACTIVE, "done": run_progress(feed_run)})
     if feed_run.status not in ACTIVE:
@@ -95,14 +99,21 @@ def run_decide(request: HttpRequest, run_id: int, decision: str) -> HttpResponse
     feed_run = access_run(actor, run_id)
     try:
         if decision == "approve":
-            do_approve_run(feed_run, actor=actor)
+            do_queue_approval(feed_run, actor)
         else:
             do_reject_run(feed_run, actor=actor)
     except FeedActionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("Run %(run)s: %(status)s") % {
-            "run": feed_run.pk, "status": feed_run.get_status_display()})
+        if decision == "approve":
+            # A large run takes minutes: the background worker applies it, the run page
+            # shows its progress (with the immediate backend it is applied here).
+            apply_held_run.enqueue(feed_run.pk)
+            messages.success(request, _("Run %(run)s approved: it is applied in the "
+                                        "background.") % {"run": feed_run.pk})
+        else:
+            messages.success(request, _("Run %(run)s: %(status)s") % {
+                "run": feed_run.pk, "status": feed_run.get_status_display()})
     return redirect("console:feeds:run", run_id=feed_run.pk)
 
 

@@ -64,3 +64,22 @@ def test_new_accounts_wait_for_activation_with_a_code():
     assert user.state == "pending"
     assert len(user.activation_code) == 8
     assert not user.has_usable_password()
+
+
+def test_change_login_keeps_the_old_one_in_the_history():
+    from preau.accounts.actions import AccountError, do_change_login
+    from preau.accounts.models import UserEvent
+
+    user = do_create_user(first_name="Jean", last_name="Dupont", profile=Profile.STUDENT)
+    other = do_create_user(first_name="Zoé", last_name="Martin", profile=Profile.STUDENT)
+    do_change_login(user, " demo.eleve ")
+    user.refresh_from_db()
+    assert user.login == "demo.eleve" and user.name_key.endswith("demo.eleve")
+    event = user.events.get(kind=UserEvent.Kind.UPDATED)
+    assert event.details == {"login": ["jean.dupont", "demo.eleve"]}
+    with pytest.raises(AccountError):
+        do_change_login(other, "demo.eleve")
+    with pytest.raises(AccountError):
+        do_change_login(other, "  ")
+    do_change_login(user, "demo.eleve")  # the same login: nothing to record
+    assert user.events.filter(kind=UserEvent.Kind.UPDATED).count() == 1

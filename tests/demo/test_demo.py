@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
-from typing import Any
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.urls import reverse
 
-from preau.accounts.actions import do_create_user
-from preau.accounts.models import Profile, Source, State, User
+from preau.accounts.models import Profile, Source, State, User, UserEvent
 from preau.demo import loader
-from preau.directory.actions import do_add_to_class
+from preau.demo.feed import write_demo_feed
 from preau.directory.communication import can_reach
 from preau.directory.models import (
     Academy,
@@ -29,6 +29,9 @@ from preau.directory.models import (
     ShareBookmark,
     StructureAttachment,
 )
+from preau.feeds.actions import do_import
+from preau.feeds.models import FeedRun
+from preau.feeds.parsers import parse_aaf
 
 pytestmark = pytest.mark.django_db
 
@@ -193,36 +196,68 @@ def test_logins_file_lists_every_demo_account(demo):
     assert [r["login"] for r in rows[:5]] == list(PERSONAS)
 
 
-def _shape(user: User) -> dict[str, Any]:
-    """What the actions leave around an account, without ids or times."""
-    return {
-        "user": (user.state, user.source, user.profile, user.has_usable_password(),
-                 len(user.activation_code), user.name_key,
-                 user.display_name == f"{user.first_name} {user.last_name}"),
-        "attachments": sorted((a.structure.uai, a.source, a.is_director)
-                              for a in user.attachments.select_related("structure")),
-        "memberships": sorted((m.group.kind, m.group.profile, m.group.structure_id,
-                               m.group.school_class_id, m.source, m.added_by_id)
-                              for m in user.memberships.select_related("group")),
-        "events": sorted((e.kind, e.message, tuple(sorted(e.details.items())), e.actor_id)
-                         for e in user.events.all()),
-    }
+def test_people_come_from_the_feed_run(demo, client_for):
+    """The demo walks the real path: its AAF1D files, imported by the importer."""
+    run = FeedRun.objects.get()
+    assert (run.status, run.format, run.prefix, run.actor_label) == (
+        FeedRun.Status.APPLIED, "aaf1d", "demo", "preau demo")
+    assert run.academy == Academy.objects.get(feed_prefix="demo")
+    assert {p: c["created"] for p, c in run.counts.items()} == {
+        "Teacher": 15, "Personnel": 2, "Student": 250, "Relative": 350}
+    folder = demo.data_dir / "demo-feed"
+    for described in run.files:
+        data = (folder / described["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == described["sha256"]
+    assert sorted(f["role"] for f in run.files) == [
+        "Eleve", "EtabEducNat", "PersEducNat", "PersRelEleve"]
+    fed = User.objects.filter(source=Source.AAF1D, external_prefix="demo")
+    assert fed.count() == 617 and not fed.filter(feed_checksum="").exists()
+    created = UserEvent.objects.filter(user__in=fed, kind=UserEvent.Kind.CREATED)
+    assert {e.details["run"] for e in created} == {run.pk} and created.count() == 617
+    # pupils' and parents' places are the feed's; teachers' and ATSEM's classes are manual
+    assert not Membership.objects.filter(
+        user__profile__in=[Profile.STUDENT], source=MembershipSource.MANUAL).exists()
+    staff_classes = Membership.objects.filter(group__kind=GroupKind.CLASS,
+                                              user__profile__in=["Teacher", "Personnel"])
+    assert staff_classes.count() == 17
+    assert set(staff_classes.values_list("source", flat=True)) == {MembershipSource.MANUAL}
+    assert not RelativeLink.objects.filter(legal=True).exclude(source=Source.AAF1D).exists()
+    page = client_for(User.objects.get(login="demo.admin")).get(
+        reverse("console:feeds:run", args=[run.pk])).content.decode()
+    assert "Appliqué" in page and "demo_Complet_20230904_Eleve_0000.xml" in page
 
 
-@pytest.mark.parametrize("profile", [Profile.STUDENT, Profile.RELATIVE])
-def test_bulk_rows_are_those_the_actions_make(demo, profile):
-    """Pupils and parents are bulk-created: compare one with an account made by the actions."""
-    bulk = User.objects.filter(profile=profile, state=State.PENDING, source=Source.AAF1D)
-    sample = next(u for u in bulk if u.attachments.count() == 1 and u.memberships.filter(
-        group__kind=GroupKind.CLASS).count() == 1)
-    school_class = SchoolClass.objects.get(groups__memberships__user=sample,
-                                           groups__kind=GroupKind.CLASS)
-    twin = do_create_user(first_name=sample.first_name, last_name=sample.last_name,
-                          profile=profile, source=Source.AAF1D, login=sample.login + "x",
-                          external_prefix="demo", external_id=sample.external_id + "x")
-    do_add_to_class(twin, school_class, MembershipSource.FEED)
-    sample_shape, twin_shape = _shape(sample), _shape(twin)
-    assert sample_shape["user"][:5] == twin_shape["user"][:5]
-    assert sample.name_key + "x" == twin.name_key
-    for key in ("attachments", "memberships", "events"):
-        assert sample_shape[key] == twin_shape[key], key
+def test_personas_keep_their_feed_identity(demo):
+    pupil = User.objects.get(login="demo.eleve")
+    assert (pupil.source, pupil.external_id) == (Source.AAF1D, "demo-ele-0107")  # first of CM2
+    renamed = pupil.events.get(kind=UserEvent.Kind.UPDATED)
+    assert renamed.details["login"][1] == "demo.eleve"
+    assert renamed.actor == User.objects.get(login="demo.admin")
+    assert User.objects.get(login="demo.directeur").external_id == "demo-ens-01"
+    assert User.objects.get(login="demo.parent").email == "demo.parent@example.org"
+    assert User.objects.get(login="demo.admin").source == Source.MANUAL
+
+
+def test_reimporting_the_demo_files_changes_nothing(demo):
+    """The files left in PREAU_DATA_DIR/demo-feed can be imported again: all unchanged."""
+    before = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    paths = sorted((demo.data_dir / "demo-feed").iterdir())
+    run = do_import(paths, format="aaf1d", academy="demo")
+    assert run.status == FeedRun.Status.APPLIED
+    assert run.report["totals"]["unchanged"] == 617
+    assert sum(run.report["totals"].values()) == 617
+    after = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    assert after == {**before, "feeds.FeedRun": before["feeds.FeedRun"] + 1}
+
+
+def test_demo_files_are_deterministic_and_read_back(tmp_path):
+    plan = loader.make_plan()
+    first = write_demo_feed(plan, tmp_path / "a")
+    second = write_demo_feed(plan, tmp_path / "b")
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+    pupils = [r for p in first if "_Eleve_" in p.name for r in parse_aaf(p)]
+    assert len(pupils) == 250
+    assert all(len(r.classes) == 1 and r.relatives for r in pupils)
+    staff = [r for p in first if "_PersEducNat_" in p.name for r in parse_aaf(p)]
+    assert Counter(r.kind.value for r in staff) == {"Teacher": 15, "Personnel": 2}
+    assert not any(r.classes for r in staff)  # 1D: staff records carry no class

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -292,3 +294,61 @@ def test_freeze_toggle_resumes(personas, client_for, caplog):
     personas.academy.refresh_from_db()
     assert not personas.academy.feeds_frozen
     assert personas.ent_admin.login in caplog.text
+
+
+def test_approval_from_the_page_goes_to_the_background_job(personas, client_for, onde_school,
+                                                           settings, monkeypatch):
+    """A held run approved in the console waits for the worker, which applies it with a
+    progress line; the command line's `preau feed approve` stays synchronous."""
+    from preau.feeds import actions
+    from preau.feeds.actions import do_import, do_run_queued_approval
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    personas.academy.feeds_frozen = True
+    personas.academy.save()
+    run = do_import(sorted((DATA / "onde-csv").glob("*.csv")), format="onde-csv",
+                    school=ONDE_UAI, hold=True)
+    client = client_for(personas.ent_admin)
+    response = client.post(reverse("console:feeds:approve", args=[run.pk]), follow=True)
+    run.refresh_from_db()
+    assert run.status == FeedRun.Status.QUEUED and run.options["approval"] is True
+    assert run.approved_by == personas.ent_admin
+    assert not Structure.objects.get(pk=onde_school.pk).attachments.exists()  # not applied
+    text = response.content.decode()
+    assert "appliqué en arrière-plan" in text and "en attente du traitement" in text
+    url = reverse("console:feeds:progress", args=[run.pk])
+    assert f'hx-get="{url}"' in text
+    again = client.post(reverse("console:feeds:approve", args=[run.pk]), follow=True)
+    assert "pas en attente" in again.content.decode()
+
+    seen: list[int | None] = []
+    real = actions.do_import
+
+    def spying(paths, **kwargs):
+        assert all(p.name != actions.PROGRESS_FILE for p in paths)
+        kwargs["progress"]("people", 2000)
+        seen.append(actions.run_progress(kwargs["approving"]))
+        return real(paths, **kwargs)
+
+    monkeypatch.setattr(actions, "do_import", spying)
+    stored = run.stored_files
+    do_run_queued_approval(run)  # what the worker's task does
+    run.refresh_from_db()
+    assert seen == [2000]
+    assert run.status == FeedRun.Status.APPLIED and run.approved_at is not None
+    assert run.counts["Student"]["created"] == 247 and "approval" not in run.options
+    assert not run.stored_files and not Path(stored).exists()
+
+
+def test_approval_task_runs_with_the_immediate_backend(personas, client_for, onde_school):
+    from preau.feeds.actions import do_import, do_queue_approval
+    from preau.feeds.tasks import apply_held_run
+
+    personas.academy.feeds_frozen = True
+    personas.academy.save()
+    run = do_import(sorted((DATA / "onde-csv").glob("*.csv")), format="onde-csv",
+                    school=ONDE_UAI, hold=True)
+    with pytest.raises(PermissionDenied):
+        do_queue_approval(run, personas.school_admin)
+    do_queue_approval(run, personas.ent_admin)
+    assert apply_held_run.enqueue(run.pk).return_value == "applied"

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from preau.demo.feed import feed_dir
 from preau.demo.loader import demo_counts, load_demo, write_logins_file
 
 
@@ -57,6 +58,11 @@ class Command(BaseCommand):
         if report.loaded:
             self.stdout.write(self.style.SUCCESS(
                 _("Demo académie loaded in %(seconds).1f s.") % {"seconds": report.seconds}))
+            if report.feed_run is not None:
+                self.stdout.write(_(
+                    "Its schools, classes and people came through the feed: import run "
+                    "%(run)s of the files in %(folder)s (console: Administration → "
+                    "Feeds).") % {"run": report.feed_run.pk, "folder": feed_dir()})
         else:
             self.stdout.write(_("The demo académie is already loaded: nothing changed."))
         path = write_logins_file()

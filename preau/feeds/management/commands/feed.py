@@ -7,6 +7,9 @@
     preau feed approve 42        (a held run)
     preau feed lifecycle         (daily: pre-deletes and deletes what is due)
 
+Runs left "running" by a process that died are settled first (see
+preau.feeds.actions.do_settle_interrupted_runs): `show` reports them as interrupted.
+
 On a terminal (or with --progress), `import` shows a progress bar on stderr.
 
 Exit status: 0 applied or dry run, 1 failed (malformed file: nothing changed), 2 refused,
@@ -36,6 +39,7 @@ from preau.feeds.actions import (
     do_import,
     do_reject_run,
     do_run_lifecycle,
+    do_settle_interrupted_runs,
 )
 from preau.feeds.models import FeedFormat, FeedRun
 from preau.feeds.parsers import FeedError, ManualTemplate, read_import_directories
@@ -126,12 +130,17 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
+        if action in ("import", "lifecycle"):
+            for settled in do_settle_interrupted_runs():
+                self.stderr.write(_("Run %(run)s: %(message)s") % {
+                    "run": settled.pk, "message": settled.message})
         if action == "import":
             self.import_files(options)
         elif action in ("approve", "reject", "show"):
             run = FeedRun.objects.filter(pk=options["run_id"]).first()
             if run is None:
                 raise CommandError(_("No run #%(run)s.") % {"run": options["run_id"]})
+            do_settle_interrupted_runs([run])  # a dead "running" run is reported as such
             if action == "show":
                 self.print_runs([run], options.get("json", False))
                 return

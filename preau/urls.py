@@ -8,6 +8,7 @@ urlpatterns = [
     path("compte/", include("preau.accounts.urls")),
     path("annuaire/", include("preau.directory.urls")),
     path("administration/", include("preau.console.urls")),
+    path("partages/", include("preau.sharing.urls")),
     path("api/v1/", include("preau.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

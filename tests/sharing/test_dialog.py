@@ -346,3 +346,30 @@ def test_page_has_no_inline_script_or_style(personas, client_for, doc):
     page = client_for(personas.teacher).get(dialog_url(doc)).content.decode()
     assert "<script>" not in page and " style=" not in page and "<style" not in page
     assert "preau/sharing.js" in page
+
+
+def test_dialog_query_count_does_not_grow_with_the_shares(personas, client_for, folder, doc):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.teacher)
+    # Every kind of row from the start (own and inherited, users and groups): the count
+    # may skip a lookup for a kind that is absent, never add one per row.
+    check_share(personas.teacher, doc, users=[personas.colleague],
+                groups=[manual_group(personas)], rights=["read"])
+    check_share(personas.teacher, folder, groups=[class_group(personas)],
+                users=[personas.guest], rights=["read"])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(dialog_url(doc)).status_code == 200
+        return len(queries)
+
+    few = count()
+    check_share(personas.teacher, doc, users=[personas.guest, personas.school_admin,
+                                              personas.pupil, personas.parent],
+                groups=[school_group(personas)], rights=["read"])
+    check_share(personas.teacher, folder, groups=[class_group(personas, Profile.RELATIVE)],
+                users=[personas.school_admin], rights=["read"])
+    raw_share(doc, personas.teacher, user=personas.other_teacher)
+    assert count() == few

@@ -28,7 +28,7 @@ def test_anonymous_goes_to_login(client_for):
 
 def test_nothing_shared_yet(personas, client_for):
     page = client_for(personas.pupil).get(MINE).content.decode()
-    assert "Vous n’avez encore rien partagé." in page
+    assert "Vous n\u2019avez encore rien partagé." in page
     assert 'aria-current="page">Mes partages</a>' in page
 
 
@@ -53,7 +53,9 @@ def test_lists_what_i_shared_grouped_by_resource(personas, client_for, folder, d
     assert "nominativement" in page
     assert "Et 1 autre personne, hors de votre portée désormais." in page
     assert "Luc Moreau" not in page
-    assert f'href="{dialog_url(doc)}"' in page and f'href="{dialog_url(folder)}"' in page
+    assert f'href="{dialog_url(doc)}" data-share-dialog' in page
+    assert f'href="{dialog_url(folder)}" data-share-dialog' in page
+    assert "Gérer les partages<span" in page
 
 
 def test_other_users_see_only_their_own(personas, client_for, doc):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("documents/", include("preau.documents.urls")),
     path("administration/", include("preau.console.urls")),
     path("changement-annee/", include("preau.yearchange.urls")),
+    path("partages/", include("preau.sharing.urls")),
     path("api/v1/", include("preau.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from preau.accounts.actions import do_block, do_create_user, record_event
 from preau.accounts.models import FEED_SOURCES, Profile, Source, User, UserEvent
+from preau.console.sizes import size_label
 from preau.directory.actions import (
     do_add_to_class,
     do_attach_to_structure,
@@ -38,6 +39,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.documents.actions import do_set_profile_quota, do_set_user_quota, profile_quota
 
 logger = logging.getLogger(__name__)
 
@@ -283,3 +285,41 @@ def do_set_current_school_year(year: SchoolYear, actor: User) -> None:
         year.is_current = True
         year.save(update_fields=["is_current"])
     logger.info("current school year set to %s by %s", year.name, actor.login)
+
+
+# Document space quotas -------------------------------------------------------------------
+
+# A quota above this is surely a typing mistake (1 PiB).
+MAX_QUOTA = 1024 ** 5
+
+
+def _check_quota_value(limit: int) -> None:
+    if limit < 0:
+        raise ConsoleError(_("A quota cannot be negative."))
+    if limit > MAX_QUOTA:
+        raise ConsoleError(_("This quota is too large."))
+
+
+def check_set_profile_quota(profile: str, limit: int, actor: User) -> None:
+    """The quota of every account of `profile` that has no quota of its own (ENT admins)."""
+    if profile not in Profile.values:
+        raise ConsoleError(_("Unknown profile."))
+    _check_quota_value(limit)
+    before = profile_quota(profile)
+    do_set_profile_quota(profile, limit)
+    logger.info("quota of profile %s set from %s to %s bytes by %s", profile, before, limit,
+                actor.login)
+
+
+@transaction.atomic
+def check_set_user_quota(user: User, limit: int | None, actor: User) -> None:
+    """One account's own quota (ENT admins); None gives it back its profile's quota."""
+    if limit is not None:
+        _check_quota_value(limit)
+    do_set_user_quota(user, limit)
+    if limit is None:
+        message = _("Document space quota: back to the profile's (%(limit)s)") % {
+            "limit": size_label(profile_quota(user.profile))}
+    else:
+        message = _("Document space quota set to %(limit)s") % {"limit": size_label(limit)}
+    record_event(user, UserEvent.Kind.UPDATED, actor, message, quota=limit)

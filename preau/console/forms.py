@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -158,3 +159,54 @@ class SchoolYearForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=9, help_text=_("e.g. 2024-2025"))
     start = forms.DateField(label=_("Start"), widget=DateInput())
     end = forms.DateField(label=_("End"), widget=DateInput())
+
+
+# Quotas: amounts typed in Mo or Go (binary units, as the document space counts them).
+MIB = 1024 ** 2
+GIB = 1024 ** 3
+UNITS = {"MiB": MIB, "GiB": GIB}
+
+
+def amount_and_unit(limit: int) -> tuple[Decimal, str]:
+    """How a quota is shown in the form: in Go when it is a whole number of Go, else in Mo."""
+    if limit and limit % GIB == 0:
+        return Decimal(limit // GIB), "GiB"
+    return (Decimal(limit) / MIB).quantize(Decimal("0.01")).normalize(), "MiB"
+
+
+class QuotaForm(forms.Form):
+    """A quota as an amount and a unit (Mo or Go); the form gives bytes."""
+
+    amount = forms.DecimalField(label=_("Quota"), min_value=0, max_digits=12, decimal_places=2,
+                                localize=True)
+    unit = forms.ChoiceField(label=_("Unit"), choices=[("MiB", _("MB (megabytes)")),
+                                                       ("GiB", _("GB (gigabytes)"))])
+    limit_required = True
+
+    def __init__(self, *args: Any, limit: int | None = None, **kwargs: Any) -> None:
+        if limit is not None and "initial" not in kwargs:
+            amount, unit = amount_and_unit(limit)
+            kwargs["initial"] = {"amount": amount, "unit": unit}
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].required = self.limit_required
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal"})
+
+    def limit(self) -> int | None:
+        amount = self.cleaned_data.get("amount")
+        if amount is None:
+            return None
+        return int(amount * UNITS[self.cleaned_data["unit"]])
+
+
+class ProfileQuotaForm(QuotaForm):
+    profile = forms.ChoiceField(choices=Profile.choices, widget=forms.HiddenInput)
+
+
+class UserQuotaForm(QuotaForm):
+    """Empty: the account follows its profile's quota."""
+
+    limit_required = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].widget.attrs["aria-describedby"] = "user-quota-help"

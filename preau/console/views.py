@@ -34,7 +34,9 @@ from preau.console.actions import (
     check_detach_from_structure,
     check_detach_teacher,
     check_link_child,
+    check_set_profile_quota,
     check_set_school_admin,
+    check_set_user_quota,
     check_unlink_child,
     check_update_identity,
     do_remove_school_admin,
@@ -49,6 +51,7 @@ from preau.console.rights import (
     console_required,
     ent_admin_required,
 )
+from preau.console.sizes import size_label
 from preau.directory.access import access_administered_user as access_console_user
 from preau.directory.access import administered_structures, managed_users
 from preau.directory.actions import (
@@ -66,6 +69,8 @@ from preau.directory.models import (
     SchoolYear,
     StructureAttachment,
 )
+from preau.documents.actions import profile_quota, quota_of
+from preau.documents.models import DEFAULT_QUOTAS, UNSET_QUOTA, Quota
 from preau.lib.text import search_key
 
 PAGE_SIZE = 50
@@ -73,8 +78,9 @@ REFUSED = (ConsoleError, DirectoryError, AccountError)
 
 
 def _render(request: HttpRequest, template: str, tab: str,
-            context: dict[str, Any]) -> HttpResponse:
-    return render(request, template, {"nav": "console", "console_tab": tab, **context})
+            context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"nav": "console", "console_tab": tab, **context},
+                  status=status)
 
 
 def _page(request: HttpRequest, rows: QuerySet[Any]) -> Page:
@@ -282,7 +288,15 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
     events = UserEvent.objects.filter(user=person).select_related("actor")[:100]
     is_teacher = person.profile in (Profile.TEACHER, Profile.PERSONNEL)
     may_manage = actor.is_ent_admin or not person.is_ent_admin
+    quota = quota_of(person)
+    own_quota = (Quota.objects.filter(user=person).values_list("limit_override", flat=True)
+                 .first())
     return {
+        "quota": quota,
+        "own_quota": own_quota,
+        "profile_quota": profile_quota(person.profile),
+        # Only ENT admins change quotas; school admins see the usage.
+        "quota_form": (forms.UserQuotaForm(limit=own_quota) if actor.is_ent_admin else None),
         "person": person,
         "attachments": attachments,
         "memberships": memberships,
@@ -301,6 +315,33 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
         "is_self": person.pk == actor.pk,
         "reset_refusal": reset_password_refusal(person, actor),
     }
+
+
+@require_POST
+@console_required
+def user_quota(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An account's own document space quota: ENT admins only (school admins get a 403)."""
+    actor = actor_of(request)
+    person = access_console_user(actor, user_id)
+    if not actor.is_ent_admin:
+        raise PermissionDenied
+    form = forms.UserQuotaForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The quota was not changed: type an amount (for example 2 or "
+                                  "1,5) and choose MB or GB, or leave it empty."))
+        return _user_page(person)
+    limit = form.limit()
+    try:
+        check_set_user_quota(person, limit, actor)
+    except REFUSED as error:
+        messages.error(request, str(error))
+    else:
+        if limit is None:
+            messages.success(request, _("The account now has its profile's quota."))
+        else:
+            messages.success(request, _("Quota saved: %(limit)s.")
+                             % {"limit": size_label(limit)})
+    return _user_page(person)
 
 
 @require_POST
@@ -559,6 +600,44 @@ def years(request: HttpRequest) -> HttpResponse:
             return redirect("console:years")
     rows = SchoolYear.objects.annotate(class_count=Count("classes")).order_by("-start")
     return _render(request, "console/years.html", "years", {"years": rows, "form": form})
+
+
+@ent_admin_required
+def quotas(request: HttpRequest) -> HttpResponse:
+    """The document space quota of each profile; accounts with a quota of their own keep it."""
+    actor = actor_of(request)
+    posted = None
+    if request.method == "POST":
+        chosen = request.POST.get("profile", "")
+        posted = forms.ProfileQuotaForm(
+            request.POST, auto_id=f"quota-{chosen if chosen in Profile.values else 'x'}-%s")
+        if posted.is_valid():
+            profile = posted.cleaned_data["profile"]
+            limit = posted.limit()
+            assert limit is not None
+            try:
+                check_set_profile_quota(profile, limit, actor)
+            except REFUSED as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("Quota of the profile %(profile)s: %(limit)s.") % {
+                    "profile": Profile(profile).label, "limit": size_label(limit)})
+                return redirect("console:quotas")
+    own_counts = dict(Quota.objects.filter(limit_override__isnull=False).order_by()
+                      .values_list("user__profile").annotate(n=Count("pk")))
+    rows = []
+    for value, label in Profile.choices:
+        limit = profile_quota(value)
+        if posted is not None and posted.data.get("profile") == value:
+            form = posted  # with its errors
+        else:
+            form = forms.ProfileQuotaForm(limit=limit, auto_id=f"quota-{value}-%s")
+            form.initial["profile"] = value
+        rows.append({"profile": value, "label": label, "limit": limit,
+                     "default": DEFAULT_QUOTAS.get(value, UNSET_QUOTA), "form": form,
+                     "own_count": own_counts.get(value, 0)})
+    return _render(request, "console/quotas.html", "quotas", {"rows": rows},
+                   status=400 if posted is not None else 200)
 
 
 @require_POST

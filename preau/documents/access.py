@@ -45,7 +45,8 @@ def node_url(node: Node) -> str:
 
 SHAREABLE_NODE = ShareableType(
     key=Node.share_type, get=_get, chain=node_chain, owners=node_owners,
-    label=lambda node: node.name, url=node_url, api_names=("document", "folder"))
+    label=lambda node: node.name, url=node_url, api_names=("document", "folder"),
+    get_many=lambda ids: Node.objects.alive().in_bulk(list(ids)))
 
 
 def node_rights(user: User, node: Node) -> frozenset[str]:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.communication import reachable_users, visible_groups
 from preau.directory.models import Group, ShareBookmark
-from preau.sharing.access import rights_of
+from preau.sharing.access import rights_of, shares_on
 from preau.sharing.models import Right, Share, Via, normalise_rights
 from preau.sharing.registry import type_of
 
@@ -127,6 +127,16 @@ def check_unshare(actor: User, share: Share, resource: Any) -> None:
 
 def do_unshare(share: Share) -> None:
     share.delete()
+
+
+@transaction.atomic
+def check_unshare_hidden(actor: User, resource: Any) -> int:
+    """Remove the shares on `resource` to grantees the actor cannot reach any more (the
+    dialog's "n other people"): they can only be removed, all at once. Returns how many."""
+    check_manage(actor, resource)
+    hidden = [share.pk for share in shares_on(actor, resource).hidden]
+    deleted, _unused = Share.objects.filter(pk__in=hidden).delete()
+    return deleted
 
 
 def check_update_rights(actor: User, share: Share, resource: Any, rights: Iterable[str]) -> Share:

@@ -110,5 +110,12 @@ class Share(models.Model):
         self.can_comment = Right.COMMENT in rights
 
     @property
+    def grantee_label(self) -> str:
+        """The grantee's name as the share dialog shows it."""
+        if self.user is not None:
+            return str(self.user.full_name)
+        return self.group.name if self.group is not None else ""
+
+    @property
     def grantee_key(self) -> str:
         return f"user:{self.user_id}" if self.user_id else f"group:{self.group_id}"

@@ -7,9 +7,11 @@ apply to it (its own and its containers', for inheritance) and who owns it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from django.urls import NoReverseMatch
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,23 @@ class ShareableType:
     url: Callable[[Any], str]
     # Short words for the API's resource keys: {"document": …, "folder": …}.
     api_names: tuple[str, ...] = ()
+    # Several resources at once, by id (one query for a list); None: `get` one by one.
+    get_many: Callable[[Sequence[int]], dict[int, Any]] | None = None
+
+    def fetch(self, ids: Iterable[int]) -> dict[int, Any]:
+        """The resources with these ids that exist and can be shared, by id."""
+        wanted = list(dict.fromkeys(ids))
+        if self.get_many is not None:
+            return self.get_many(wanted)
+        found = {pk: self.get(pk) for pk in wanted}
+        return {pk: resource for pk, resource in found.items() if resource is not None}
+
+    def link(self, resource: Any) -> str:
+        """The resource's page, or "" when its app does not serve one (yet)."""
+        try:
+            return self.url(resource)
+        except NoReverseMatch:
+            return ""
 
 
 _TYPES: dict[str, ShareableType] = {}
@@ -37,6 +56,11 @@ def register(shareable: ShareableType) -> None:
 
 def shareable_type(key: str) -> ShareableType:
     return _TYPES[key]
+
+
+def find_type(key: str) -> ShareableType | None:
+    """The registered type with this key, or None (an unknown key in a URL is a 404)."""
+    return _TYPES.get(key)
 
 
 def type_of(resource: Any) -> ShareableType:

@@ -67,6 +67,7 @@ CASES = [
     Case("rules", _u("rules"), school_admin=403),
     Case("tokens", _u("tokens"), school_admin=403),
     Case("years", _u("years"), school_admin=403),
+    Case("quotas", _u("quotas"), school_admin=403),
     # Writes: a success redirects back to a console page.
     Case("block", _u("user_block", lambda p: p.pupil), 302, 302, "post", {"reason": "test"}),
     Case("block other school", _u("user_block", lambda p: p.other_pupil), 302, 404, "post"),
@@ -88,6 +89,12 @@ CASES = [
     Case("save rules", _u("rules"), 302, 403, "post", {}),
     Case("revoke token", _u("token_revoke", _token), 302, 403, "post"),
     Case("set current year", _u("year_set_current", lambda p: p.year), 302, 403, "post"),
+    Case("save profile quota", _u("quotas"), 302, 403, "post",
+         {"profile": "Student", "amount": "2", "unit": "GiB"}),
+    Case("user quota", _u("user_quota", lambda p: p.pupil), 302, 403, "post",
+         {"amount": "2", "unit": "GiB"}),
+    Case("user quota other school", _u("user_quota", lambda p: p.other_pupil), 302, 404, "post",
+         {"amount": "2", "unit": "GiB"}),
 ]
 
 
@@ -132,7 +139,7 @@ def test_matrix_covers_every_console_url():
         "index", "schools", "school", "users", "user", "user_edit", "user_create", "rules",
         "tokens", "years", "user_block", "user_unblock", "user_reset_password",
         "user_attach_class", "user_detach_class", "school_admin_add", "class_create",
-        "token_revoke", "year_set_current",
+        "token_revoke", "year_set_current", "quotas", "user_quota",
     }
     also_tested_elsewhere = {"school_admin_remove", "user_attach_school", "user_detach_school",
                              "user_link_child", "user_unlink_child"}

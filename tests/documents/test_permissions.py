@@ -21,7 +21,7 @@ from django.http import Http404
 from django.test import RequestFactory
 from django.utils import timezone
 
-from preau.accounts.models import Profile, User
+from preau.accounts.models import Profile, State, User
 from preau.directory.actions import (
     do_add_to_class,
     do_create_bookmark,
@@ -530,3 +530,15 @@ def test_upload_only_into_a_live_folder(personas):
     with pytest.raises(DocumentError):
         check_upload(teacher, SimpleUploadedFile("b.txt", b"b"), folder)
     assert quota_of(teacher).used == 1
+
+
+def test_an_erased_manager_is_passed_over_for_the_next_one(personas):
+    teacher, colleague, admin = personas.teacher, personas.colleague, personas.school_admin
+    doc = upload(teacher, "a.txt", b"abc")
+    check_share(teacher, doc, users=[colleague], rights=[Right.MANAGE])
+    check_share(teacher, doc, users=[admin], rights=[Right.MANAGE])
+    _age_share(doc, colleague, 2)
+    User.objects.filter(pk=colleague.pk).update(state=State.DELETED)  # erased earlier
+    do_release_owner_data([teacher.pk])
+    doc.refresh_from_db()
+    assert doc.owner_id == admin.pk

@@ -553,7 +553,8 @@ def _release_one(uid: int, leaving: set[int], report: HandOverReport) -> None:
             heir = first_manager.get(node.pk)
             if heir is None or node.is_trashed:
                 continue
-            subtree = Node.objects.subtree(node).filter(owner_id=uid)
+            # Live nodes only: what sits in a trash is deleted with the rest.
+            subtree = Node.objects.alive().subtree(node).filter(owner_id=uid)
             subtree_ids = set(subtree.values_list("pk", flat=True))
             handed |= subtree_ids
             size = (FileVersion.objects.filter(node_id__in=subtree_ids)

@@ -542,3 +542,18 @@ def test_an_erased_manager_is_passed_over_for_the_next_one(personas):
     do_release_owner_data([teacher.pk])
     doc.refresh_from_db()
     assert doc.owner_id == admin.pk
+
+
+def test_trashed_content_of_a_handed_folder_is_deleted_not_handed(personas):
+    teacher, colleague = personas.teacher, personas.colleague
+    folder = check_create_folder(teacher, "Projet")
+    kept = upload(teacher, "garde.txt", b"k" * 4, folder)
+    binned = upload(teacher, "jeté.txt", b"j" * 9, folder)
+    check_share(teacher, folder, users=[colleague], rights=[Right.MANAGE])
+    check_trash(teacher, binned)
+    report = do_release_owner_data([teacher.pk])
+    assert (report.handed_over, report.deleted, report.freed) == (2, 1, 9)
+    kept.refresh_from_db()
+    assert kept.owner_id == colleague.pk
+    assert not Node.objects.filter(pk=binned.pk).exists()
+    assert quota_of(colleague).used == 4 == recount_quota(colleague.pk)

@@ -19,7 +19,11 @@ MiB, then measures, each once:
   <key>`) to gunicorn (gthread) serving `preau.wsgi`, the request body streamed from disk
   with a known Content-Length (never the whole file in memory);
 - **HTTP download**: `GET /api/v1/documents/{id}/content` written to a file on the disk,
-  then checked byte for byte (SHA-256) against the source outside the timing.
+  then checked byte for byte (SHA-256) against the source outside the timing;
+- **gunicorn body read alone**: the same streamed request body sent to a second gunicorn
+  (same worker class and threads) whose WSGI app (`sink_application` below) only reads
+  `wsgi.input` 1 MiB at a time and drops it: the HTTP server's own ceiling for an upload,
+  without Django.
 
 Each line gives MiB/s and the ratio to cp (the aim: at least 50 %), and the peak resident
 memory above idle: of this process for the in-process lines, of the gunicorn worker(s)
@@ -39,6 +43,7 @@ import platform
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -86,6 +91,15 @@ def make_user_and_token(quota: int) -> tuple[Any, str]:
     out = io.StringIO()
     call_command("token", "create", user.login, stdout=out)
     return user, out.getvalue().strip()
+
+
+def sink_application(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A WSGI app that reads the request body and drops it (the upload ceiling line)."""
+    stream, received = environ["wsgi.input"], 0
+    while data := stream.read(CHUNK):
+        received += len(data)
+    start_response("201 Created", [("Content-Type", "application/json")])
+    return [json.dumps({"id": 0, "size": received}).encode()]
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -261,7 +275,7 @@ def in_process_upload(user: Any, source: Path, name: str) -> tuple[Measure, Any]
 
     def run() -> Any:
         request = WSGIRequest(environ)
-        upload = request.FILES["file"]
+        upload: Any = request.FILES["file"]
         try:
             return check_upload(user, upload)
         finally:
@@ -277,7 +291,7 @@ def in_process_download(node: Any, target: Path) -> Measure:
     from preau.documents.responses import file_response
 
     def run() -> None:
-        response = file_response(node)
+        response: Any = file_response(node)
         with target.open("wb") as out:
             for data in response.streaming_content:
                 out.write(data)
@@ -308,11 +322,11 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
 
 
-def start_gunicorn(workers: int, threads: int, log: Path) -> Server:
+def start_gunicorn(workers: int, threads: int, log: Path, app: str = "preau.wsgi") -> Server:
     port = free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "preau.wsgi", "--worker-class", "gthread", "--workers", str(workers),
+        [str(gunicorn), app, "--worker-class", "gthread", "--workers", str(workers),
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--timeout", "900"],
         cwd=REPO, env=os.environ.copy(), stdout=log.open("wb"), stderr=subprocess.STDOUT)
     server = Server(process, port)
@@ -349,14 +363,15 @@ def api_request(server: Server, method: str, path: str, key: str,
     return response.status, content
 
 
-def http_upload(server: Server, key: str, source: Path, name: str) -> tuple[Measure, int]:
+def http_upload(server: Server, key: str, source: Path, name: str,
+                label: str = "HTTP upload (POST /api/v1/documents/)") -> tuple[Measure, int]:
     body = Multipart(source, name)
     with PeakRss(server.workers()) as memory:
         seconds, (status, content) = timed(
             lambda: api_request(server, "POST", "/api/v1/documents/", key, body))
     if status != 201:
         raise RuntimeError(f"upload answered {status}: {content[:500]!r}")
-    return Measure("HTTP upload (POST /api/v1/documents/)", seconds, source.stat().st_size,
+    return Measure(label, seconds, source.stat().st_size,
                    memory.above_idle), int(json.loads(content)["id"])
 
 
@@ -410,7 +425,7 @@ def main() -> int:
         source = work / "source.bin"
         seconds, _ = timed(lambda: write_random_file(source, size))
         print(f"Préau documents benchmark — CPython {platform.python_version()}, Django "
-              f"{django.get_version()}, SQLite {connection.Database.sqlite_version}, "
+              f"{django.get_version()}, SQLite {sqlite3.sqlite_version}, "
               f"{os.cpu_count()} CPU(s), {platform.machine()}")
         print(f"Working in {work} ({shutil.disk_usage(work).free // MIB} MiB free); "
               f"wrote a {args.size_mib} MiB random file in {seconds:.1f} s.")
@@ -433,6 +448,12 @@ def main() -> int:
             if target.stat().st_size != size or sha256_of(target) != sha256_of(source):
                 raise RuntimeError("the downloaded file differs from the source")
             target.unlink()
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(timeout=30)
+            server = start_gunicorn(args.workers, args.threads, work / "sink.log",
+                                    app="bench.bench_documents:sink_application")
+            measures.append(http_upload(server, key, source, "sink.bin",
+                                        "gunicorn body read alone (no Django)")[0])
             print(f"gunicorn gthread: {args.workers} worker(s), {args.threads} threads; "
                   "the download matched the source (SHA-256).")
         report(measures, floor)

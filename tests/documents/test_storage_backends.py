@@ -13,6 +13,8 @@ import sys
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 
 from preau.documents import storage
 from preau.documents.actions import (
@@ -46,8 +48,15 @@ def spooled(name: str, data: bytes) -> TemporaryUploadedFile:
 
 
 def body_of(response) -> bytes:
+    """The streamed bytes, then close() as the WSGI server does (releasing the file or the
+    S3 body). Like Django's test client, keep request_finished from closing the test's
+    database connection (it would, on PostgreSQL, inside the test's transaction)."""
     content = b"".join(response.streaming_content)
-    response.close()
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return content
 
 

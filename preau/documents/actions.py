@@ -25,7 +25,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from preau.accounts.models import User
+from preau.accounts.models import State, User
 from preau.documents import storage
 from preau.documents.access import node_rights
 from preau.documents.media import make_thumbnail, sniff_type
@@ -522,7 +522,12 @@ def do_release_owner_data(user_ids: Iterable[int]) -> HandOverReport:
     is deleted and its space freed. Called by the feeds' life cycle."""
     report = HandOverReport()
     leaving = set(user_ids)
-    for uid in sorted(leaving):
+    ordered = sorted(leaving)
+    owners: set[int] = set()
+    for start in range(0, len(ordered), 1000):  # a feed deletes thousands: ask by batches
+        owners.update(Node.objects.filter(owner_id__in=ordered[start:start + 1000])
+                      .values_list("owner_id", flat=True).distinct())
+    for uid in sorted(owners):
         _release_one(uid, leaving, report)
     return report
 
@@ -534,11 +539,12 @@ def _release_one(uid: int, leaving: set[int], report: HandOverReport) -> None:
     owned_ids = {n.pk for n in owned}
     managers = (Share.objects.filter(resource_type=Node.share_type, resource_id__in=owned_ids,
                                      can_manage=True, user__isnull=False)
-                .exclude(user_id__in=leaving).order_by("created_at", "pk")
-                .values_list("resource_id", "user_id"))
+                .exclude(user__state=State.DELETED)  # an erased account cannot receive
+                .order_by("created_at", "pk").values_list("resource_id", "user_id"))
     first_manager: dict[int, int] = {}
     for resource_id, user_id in managers:
-        first_manager.setdefault(resource_id, user_id)
+        if user_id not in leaving:  # filtered here: `leaving` may hold thousands of ids
+            first_manager.setdefault(resource_id, user_id)
     handed: set[int] = set()
     with transaction.atomic():
         for node in owned:  # parents come before children (path order)
@@ -547,7 +553,8 @@ def _release_one(uid: int, leaving: set[int], report: HandOverReport) -> None:
             heir = first_manager.get(node.pk)
             if heir is None or node.is_trashed:
                 continue
-            subtree = Node.objects.subtree(node).filter(owner_id=uid)
+            # Live nodes only: what sits in a trash is deleted with the rest.
+            subtree = Node.objects.alive().subtree(node).filter(owner_id=uid)
             subtree_ids = set(subtree.values_list("pk", flat=True))
             handed |= subtree_ids
             size = (FileVersion.objects.filter(node_id__in=subtree_ids)

@@ -55,6 +55,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.documents.actions import do_release_owner_data
 from preau.feeds.linking import LinkWriter, chunked
 from preau.feeds.models import LinkBackup
 from preau.lib.text import search_key
@@ -218,6 +219,7 @@ def _existing(manager: Any, ids: set[int]) -> set[int]:
 def erase_personal_data(user_ids: list[int], now: datetime.datetime,
                         actor: User | None = None) -> None:
     """The final deletion: the row stays for the rows that point to it, the person goes."""
+    do_release_owner_data(user_ids)  # documents others manage are handed over, not lost
     for ids in chunked(user_ids):
         users = []
         for uid in ids:

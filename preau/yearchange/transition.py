@@ -142,6 +142,12 @@ class RunContext:
     ending: SchoolYear
     calendars: dict[int, YearCalendar]
     teachers_fed: dict[int | None, bool] = field(default_factory=dict)
+    _kept: dict[int, Counter[str]] | None = None
+
+    def kept_shares(self, structure: Structure) -> Counter[str]:
+        if self._kept is None:
+            self._kept = kept_shares_by_school(self.ending)
+        return Counter(self._kept.get(structure.pk, Counter()))
 
     def calendar(self, structure: Structure) -> YearCalendar | None:
         return self.calendars.get(structure.academy_id) if structure.academy_id else None
@@ -162,16 +168,17 @@ def _director_flags(structure: Structure, ctx: RunContext) -> Any:
     return StructureAttachment.objects.filter(structure=structure, is_director=True)
 
 
-def _kept_shares(structure: Structure, ending: SchoolYear) -> Counter[str]:
-    """Shares made by the school's people that no transition purges."""
-    kept: Counter[str] = Counter()
-    school_people = StructureAttachment.objects.filter(structure=structure).values("user")
+def kept_shares_by_school(ending: SchoolYear) -> dict[int, Counter[str]]:
+    """Per school, the shares made by its people that no transition purges: one grouped
+    query for the whole run (a query per school would scan the shares once per school)."""
     purged = Group.objects.filter(kind__in=SCOLARITE_KINDS, school_year=ending).values("pk")
-    rows = (Share.objects.filter(created_by__in=school_people)
-            .filter(Q(group__isnull=True) | ~Q(group__in=purged))
-            .values_list("resource_type").annotate(n=Count("id")).order_by())
-    for resource_type, count in rows:
-        kept[app_of(resource_type)] += count
+    rows = (Share.objects.exclude(group__in=purged)
+            .filter(created_by__attachments__isnull=False)
+            .values_list("created_by__attachments__structure_id", "resource_type")
+            .annotate(n=Count("id")).order_by())
+    kept: dict[int, Counter[str]] = {}
+    for structure_id, resource_type, count in rows:
+        kept.setdefault(structure_id, Counter())[app_of(resource_type)] += count
     return kept
 
 
@@ -196,7 +203,7 @@ def school_report(structure: Structure, ctx: RunContext) -> SchoolReport:
     calendar = ctx.calendar(structure)
     if calendar is not None and calendar.convert_purged_shares:
         report.shares_converted = Counter(report.shares_purged)
-    report.shares_kept = _kept_shares(structure, ctx.ending)
+    report.shares_kept = ctx.kept_shares(structure)
     return report
 
 
@@ -307,7 +314,7 @@ def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun)
         entries.append(_audit(run, structure, AuditEntry.Kind.DIRECTOR_ENDED, user_id,
                               login=login))
     report.director_flags_ended = flags.update(is_director=False)
-    report.shares_kept = _kept_shares(structure, ctx.ending)
+    report.shares_kept = ctx.kept_shares(structure)
     AuditEntry.objects.bulk_create(entries, batch_size=2000)
     return report
 

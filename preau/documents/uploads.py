@@ -11,10 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    MemoryFileUploadHandler,
+    StopUpload,
+    TemporaryFileUploadHandler,
+)
+
+# Django parses a multipart body in chunks of the smallest handler chunk size (64 KiB by
+# default); 1 MiB chunks cut the per-chunk Python work of a large upload by 16.
+CHUNK = 1024 * 1024
 
 
 class SizeLimitUploadHandler(FileUploadHandler):
+    chunk_size = CHUNK
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.received = 0
@@ -29,3 +39,11 @@ class SizeLimitUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class MemoryUploadHandler(MemoryFileUploadHandler):
+    chunk_size = CHUNK
+
+
+class DiskUploadHandler(TemporaryFileUploadHandler):
+    chunk_size = CHUNK

@@ -29,38 +29,16 @@ import io
 import os
 import platform
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench_feeds import recreate_database, setup_django  # the same database setup
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_yearchange"
 CLASSES = ["CP", "CE1", "CE2", "CM1", "CM2", "PS", "MS", "GS", "CP2"]
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(data_dir: Path, url: str) -> None:
-    os.environ["PREAU_DATA_DIR"] = str(data_dir)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("PREAU_LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "preau.settings"
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def vm_kib(field: str) -> int:

@@ -180,3 +180,27 @@ def test_transition_queries_do_not_grow_with_the_school(personas):
     small = _school_with(personas, "0593001A", classes=1, pupils=1)
     big = _school_with(personas, "0593002B", classes=6, pupils=5)
     assert _transition_queries(big) == _transition_queries(small)
+
+
+def test_a_failed_school_is_reported_and_the_next_run_finishes(personas, shared, monkeypatch):
+    """Resumable: one school failing half-way rolls back alone; running again does it."""
+    from preau.yearchange import transition
+
+    real = transition._archive_memberships
+    calls: list[int] = []
+
+    def failing(group_ids, now):
+        calls.append(1)
+        if len(calls) == 1:  # the first school (by UAI): after its shares were deleted
+            raise RuntimeError("disk full")
+        return real(group_ids, now)
+
+    monkeypatch.setattr(transition, "_archive_memberships", failing)
+    first = _run()
+    assert first["errors"] == [{"uai": personas.school.uai, "error": "disk full"}]
+    assert Share.objects.filter(group=shared["pupils"]).exists()  # rolled back
+    assert Membership.objects.filter(group__school_class=personas.school_class).exists()
+    monkeypatch.setattr(transition, "_archive_memberships", real)
+    second = _run()
+    assert second["errors"] == [] and second["shares_purged"]["total"] == 2
+    assert _run()["changes"] == 0

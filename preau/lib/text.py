@@ -2,11 +2,16 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _NON_LOGIN = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=2**16)
 def strip_accents(value: str) -> str:
+    """'Chloé' -> 'Chloe'. Cached: feed imports call it for every name, and names repeat."""
+    if value.isascii():  # nothing to decompose
+        return value
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

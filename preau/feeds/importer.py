@@ -238,6 +238,7 @@ class Importer(LinkWriter):
         self.created_relatives: set[int] = set()
         self.taken_logins: set[str] = set()
         self.login_bases: set[str] = set()
+        self.login_numbers: dict[str, int] = {}
         self.created_people: list[tuple[tuple[str, str, str, date], int]] = []
         # Accounts created or updated, in all and when the tables were last ANALYZEd.
         self.written = 0
@@ -801,7 +802,7 @@ class Importer(LinkWriter):
         for item in items:
             values = self._user_values(item.record)
             first, last = values["first_name"], values["last_name"]
-            login = generate_login(first, last, taken)
+            login = generate_login(first, last, taken, self.login_numbers)
             rows.append((
                 login, first, last, f"{first} {last}".strip()[:310],
                 search_key(f"{last} {first} {login}")[:310], values["profile"],

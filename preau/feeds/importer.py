@@ -161,6 +161,8 @@ _USER_CREATE_FIELDS = [
     "email", "academic_email", "ine", "source", "external_prefix", "external_id",
     "feed_checksum", "state", "activation_code", "password", "created_at",
 ]
+_FIRST, _LAST, _CHECKSUM = (_USER_CREATE_FIELDS.index(name)
+                            for name in ("first_name", "last_name", "feed_checksum"))
 
 
 def activation_code() -> str:
@@ -819,8 +821,8 @@ class Importer(LinkWriter):
         for item, uid, row in zip(items, ids, rows, strict=True):
             record = item.record
             profile = record.kind.value
-            self.users[record.external_id] = Known(uid, row[13], State.PENDING, profile,
-                                                   self.source, False)
+            self.users[record.external_id] = Known(uid, row[_CHECKSUM], State.PENDING,
+                                                   profile, self.source, False)
             self.seen.add(uid)
             self.report.count(profile, "created")
             if record.kind is PersonKind.RELATIVE:
@@ -829,8 +831,8 @@ class Importer(LinkWriter):
             if item.desired is not None:
                 desired[uid] = item.desired
             if record.birth_date is not None:
-                self.created_people.append(((profile, loose_key(row[2]), loose_key(row[1]),
-                                             record.birth_date), uid))
+                self.created_people.append(((profile, loose_key(row[_LAST]),
+                                             loose_key(row[_FIRST]), record.birth_date), uid))
             events.append(self.event(uid, UserEvent.Kind.CREATED, "", created))
         bulk.insert(UserEvent, EVENT_FIELDS, events)
         self.apply_links(desired, fresh=True)

@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
               f"CPU {parse_cpu:.2f} + {copy_cpu:.2f} = {floor_cpu:.2f} s")
         print()
         print("x floor = seconds / floor seconds; CPU s = CPU seconds of Python and of its "
-              "PostgreSQL backend, which the machine's other load does not inflate")
+              "PostgreSQL backend, which the machine's other load inflates much less")
         print(f"{'step':<24}{'seconds':>9}{'accounts/s':>12}{'x floor':>9}{'speed-up':>10}"
               f"{'CPU s':>8}{'CPU x floor':>13}{'peak RSS':>10}{'tracemalloc':>13}")
         first = results[0][1]

@@ -17,6 +17,9 @@ times, in this order:
 
 Each import is printed in accounts per second (accounts = the académie's persons), with its
 ratio to the floor (parse + COPY) and, for the re-imports, the speed-up over the first one.
+Each step's CPU time (this process's and its PostgreSQL backend's) is printed too, with its
+ratio to the floor's CPU time: on a machine shared with other work, wall times swing with the
+load, CPU times much less.
 Memory: the process's peak RSS after each step (`ru_maxrss`, never goes down) and, with
 --tracemalloc, the peak of Python allocations during each import (slows the import about
 twice); with --profile, each import runs under cProfile and its top functions are
@@ -81,18 +84,36 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed(step: Callable[[], Any], trace: bool) -> tuple[float, Any, float | None]:
-    """Runs `step`; returns its duration, its result and its tracemalloc peak (MiB)."""
+def cpu_seconds() -> float:
+    """CPU time used so far by this process and by its PostgreSQL backend (same host).
+
+    Unlike wall time, it does not grow when other programs share the machine's cores, so
+    it compares runs made under different loads."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return time.process_time() + (int(fields[11]) + int(fields[12])) / ticks
+
+
+def timed(step: Callable[[], Any], trace: bool) -> tuple[float, Any, float | None, float]:
+    """Runs `step`; returns its duration, its result, its tracemalloc peak (MiB) and the
+    CPU seconds it used (Python and PostgreSQL)."""
     if trace:
         tracemalloc.start()
+    cpu = cpu_seconds()
     started = time.perf_counter()
     result = step()
     duration = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     peak = None
     if trace:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    return duration, result, peak
+    return duration, result, peak, cpu
 
 
 def parse_all(paths: list[Path]) -> int:
@@ -125,22 +146,25 @@ def user_rows(paths: list[Path], prefix: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def copy_floor(rows: list[tuple[Any, ...]]) -> float:
-    """COPYs the rows into a temporary copy of accounts_user; returns the seconds taken."""
+def copy_floor(rows: list[tuple[Any, ...]]) -> tuple[float, float]:
+    """COPYs the rows into a temporary copy of accounts_user; returns the seconds taken
+    and the CPU seconds used."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TEMP TABLE floor_user (LIKE accounts_user INCLUDING ALL) "
                        "ON COMMIT DROP")
         raw = cursor.cursor  # psycopg's own cursor, under Django's wrapper
+        cpu = cpu_seconds()
         started = time.perf_counter()
         with raw.copy(f"COPY floor_user ({', '.join(USER_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        duration = time.perf_counter() - started
         cursor.execute("SELECT count(*) FROM floor_user")
+        duration = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
         assert cursor.fetchone()[0] == len(rows)
-    return duration
+    return duration, cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generated {len(plain)} + {len(changed)} files in "
               f"{time.perf_counter() - started:.1f} s; peak RSS {rss_mib():.0f} MiB")
 
-        results: list[tuple[str, float, Any, float | None, float]] = []
+        results: list[tuple[str, float, Any, float | None, float, float]] = []
 
         def run(label: str, paths: list[Path]) -> None:
             def step() -> Any:
@@ -186,7 +210,7 @@ def main(argv: list[str] | None = None) -> None:
             profiler = cProfile.Profile() if args.profile else None
             if profiler is not None:
                 profiler.enable()
-            duration, feed_run, peak = timed(step, args.tracemalloc)
+            duration, feed_run, peak, cpu = timed(step, args.tracemalloc)
             if profiler is not None:
                 profiler.disable()
                 print(f"--- {label}: profile (tottime, then cumulative)")
@@ -197,19 +221,20 @@ def main(argv: list[str] | None = None) -> None:
             if args.analyze:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
-            results.append((label, duration, feed_run.counts, peak, rss_mib()))
-            print(f"{label}: {duration:.2f} s, counts {feed_run.counts}; "
+            results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu))
+            print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), counts {feed_run.counts}; "
                   f"peak RSS {rss_mib():.0f} MiB", flush=True)
 
         run("first import", plain)
         run("unchanged re-import", plain)
         run("5 % changes re-import", changed)
 
-        parse_s, records, _ = timed(lambda: parse_all(plain), False)
+        parse_s, records, _, parse_cpu = timed(lambda: parse_all(plain), False)
         rows = user_rows(plain, "lille")
-        copy_s = copy_floor(rows)
+        copy_s, copy_cpu = copy_floor(rows)
         accounts = len(rows)
         floor = parse_s + copy_s
+        floor_cpu = parse_cpu + copy_cpu
         print()
         print(f"machine: {platform.processor() or platform.machine()}, "
               f"{os.cpu_count()} cores, Python {platform.python_version()}")
@@ -217,17 +242,22 @@ def main(argv: list[str] | None = None) -> None:
               f"{sum(p.stat().st_size for p in plain) / 2**20:.0f} MiB of XML")
         print(f"floor: parse {parse_s:.2f} s ({records / parse_s:,.0f} records/s), "
               f"COPY {copy_s:.2f} s ({accounts / copy_s:,.0f} rows/s), "
-              f"together {floor:.2f} s ({accounts / floor:,.0f} accounts/s)")
+              f"together {floor:.2f} s ({accounts / floor:,.0f} accounts/s); "
+              f"CPU {parse_cpu:.2f} + {copy_cpu:.2f} = {floor_cpu:.2f} s")
         print()
+        print("x floor = seconds / floor seconds; CPU s = CPU seconds of Python and of its "
+              "PostgreSQL backend, which the machine's other load inflates much less")
         print(f"{'step':<24}{'seconds':>9}{'accounts/s':>12}{'x floor':>9}{'speed-up':>10}"
-              f"{'peak RSS':>10}{'tracemalloc':>13}")
+              f"{'CPU s':>8}{'CPU x floor':>13}{'peak RSS':>10}{'tracemalloc':>13}")
         first = results[0][1]
-        for label, duration, _counts, peak, rss in results:
+        for label, duration, _counts, peak, rss, cpu in results:
             speedup = "" if label == "first import" else f"{first / duration:.1f}x"
             traced = f"{peak:.0f} MiB" if peak is not None else "-"
             print(f"{label:<24}{duration:>9.2f}{accounts / duration:>12,.0f}"
-                  f"{duration / floor:>8.1f}x{speedup:>10}{rss:>6.0f} MiB{traced:>13}")
-        print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}")
+                  f"{duration / floor:>8.1f}x{speedup:>10}{cpu:>8.2f}{cpu / floor_cpu:>12.1f}x"
+                  f"{rss:>6.0f} MiB{traced:>13}")
+        print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}"
+              f"{'':>19}{floor_cpu:>8.2f}")
     finally:
         if args.keep:
             print(f"kept {work}")

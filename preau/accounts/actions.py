@@ -46,22 +46,30 @@ def new_activation_code() -> str:
     return "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
 
 
-def generate_login(first_name: str, last_name: str, taken: set[str] | None = None) -> str:
+def generate_login(first_name: str, last_name: str, taken: set[str] | None = None,
+                   last_numbers: dict[str, int] | None = None) -> str:
     """`prenom.nom`, accents and punctuation stripped, numbered on collision (jean.dupont2).
 
-    `taken` lets bulk callers (feeds, demo) reserve logins without a query per user.
+    `taken` lets bulk callers (feeds, demo) reserve logins without a query per user. With
+    `taken`, `last_numbers` (base -> number last handed out) lets the next call for the same
+    base start there: `taken` only grows, so every lower number is still taken, and the
+    login is the same as a scan from 1 — without rescanning hundreds of numbers for each
+    new "emma.martin" of an académie.
     """
     base = ".".join(p for p in (login_part(first_name), login_part(last_name)) if p) or "user"
     base = base[:140]
     existing = taken if taken is not None else set(
         User.objects.filter(login__startswith=base).values_list("login", flat=True)
     )
-    candidate, number = base, 1
+    number = last_numbers.get(base, 1) if last_numbers is not None else 1
+    candidate = base if number == 1 else f"{base}{number}"
     while candidate in existing:
         number += 1
         candidate = f"{base}{number}"
     if taken is not None:
         taken.add(candidate)
+        if last_numbers is not None:
+            last_numbers[base] = number
     return candidate
 
 

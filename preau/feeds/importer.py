@@ -47,6 +47,9 @@ Speed
     Existing accounts of the scope are loaded once (external id -> id, checksum, state);
     records are handled in chunks of CHUNK with bulk inserts, updates and deletes, so the
     number of queries grows with the number of chunks, never with the number of records.
+    Rows are written as tuples through `preau.feeds.bulk` (COPY on PostgreSQL), and the
+    written tables are ANALYZEd whenever the run has about doubled them (see
+    `_refresh_statistics`). docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
 from operator import or_
+from sys import intern
 from typing import Any, NamedTuple
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, is_password_usable
@@ -80,9 +84,10 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.feeds import bulk
 from preau.feeds.inputs import PERSON_ORDER, RunInput
 from preau.feeds.lifecycle import restore_backups
-from preau.feeds.linking import GONE_STATES, Desired, LinkWriter, chunked
+from preau.feeds.linking import CHUNK, GONE_STATES, Desired, LinkWriter, chunked
 from preau.feeds.parsers import ChildRef, ClassRef, PersonKind, PersonRecord, loose_key
 from preau.feeds.parsers.links import resolve_child
 from preau.feeds.report import Issue, RunReport
@@ -150,6 +155,14 @@ USER_UPDATE_FIELDS = [
     "predeleted_at", "source", "external_prefix", "external_id",
 ]
 _USER_LOAD_FIELDS = [*USER_UPDATE_FIELDS, "id", "login", "password", "blocked_at"]
+EVENT_FIELDS = ["user_id", "actor_id", "kind", "at", "message", "details"]
+_USER_CREATE_FIELDS = [
+    "login", "first_name", "last_name", "display_name", "name_key", "profile", "birth_date",
+    "email", "academic_email", "ine", "source", "external_prefix", "external_id",
+    "feed_checksum", "state", "activation_code", "password", "created_at",
+]
+_FIRST, _LAST, _CHECKSUM = (_USER_CREATE_FIELDS.index(name)
+                            for name in ("first_name", "last_name", "feed_checksum"))
 
 
 def activation_code() -> str:
@@ -197,6 +210,7 @@ class Importer(LinkWriter):
         self.kinds = inputs.kinds()
         self.covered = frozenset(k.value for k in self.kinds)
         self.report = RunReport()
+        self.actor_id = ctx.actor.pk if ctx.actor is not None else None
         self.issues: list[Issue] = []
         self.issue_total = 0
         self.academy_created = False
@@ -226,7 +240,11 @@ class Importer(LinkWriter):
         self.created_relatives: set[int] = set()
         self.taken_logins: set[str] = set()
         self.login_bases: set[str] = set()
+        self.login_numbers: dict[str, int] = {}
         self.created_people: list[tuple[tuple[str, str, str, date], int]] = []
+        # Accounts created or updated, in all and when the tables were last ANALYZEd.
+        self.written = 0
+        self.analyzed = (0, 0)  # (written, accounts known) at the last ANALYZE
 
     # -- entry point -------------------------------------------------------------------
 
@@ -243,6 +261,7 @@ class Importer(LinkWriter):
                 continue
             for batch in chunked(self.inputs.people(kinds)):
                 self._people(batch)
+                self._refresh_statistics()
                 done += len(batch)
                 if self.progress:
                     self.progress("people", done)
@@ -383,12 +402,27 @@ class Importer(LinkWriter):
                                     "source", "missing_since")
         for ext, uid, checksum, state, profile, source, missing_since in rows.iterator(
                 chunk_size=5000):
+            # Interned: one string object per state, profile and source for the whole scope
+            # instead of three per account.
+            state, profile, source = intern(state), intern(profile), intern(source)
             self.users[ext] = Known(uid, checksum, state, profile, source,
                                     missing_since is not None)
             if (source == self.source and profile in self.covered
                     and state not in GONE_STATES):
                 scope += 1
         self.report.scope_accounts = scope
+        self.analyzed = (0, len(self.users))
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE (PostgreSQL) once the run has written at least a chunk and as many
+        accounts as were known at the last ANALYZE: the tables about doubled, and plans
+        made for their old sizes can turn quadratic. A few times per first import, never
+        for a small daily change (autovacuum's job)."""
+        written, known = self.analyzed
+        if self.written - written >= max(CHUNK, known):
+            bulk.analyze(User, Membership, StructureAttachment, RelativeLink, Group,
+                         SchoolClass)
+            self.analyzed = (self.written, len(self.users))
 
     def _load_classes(self) -> None:
         if self.ctx.school is not None:
@@ -766,43 +800,41 @@ class Importer(LinkWriter):
         if not items:
             return
         taken = self._taken_logins(items)
-        users: list[User] = []
+        rows: list[tuple[Any, ...]] = []
         for item in items:
             values = self._user_values(item.record)
-            values.setdefault("email", "")
-            login = generate_login(values["first_name"], values["last_name"], taken)
-            users.append(User(
-                login=login, **values,
-                display_name=f"{values['first_name']} {values['last_name']}".strip()[:310],
-                name_key=search_key(f"{values['last_name']} {values['first_name']} {login}")[:310],
-                source=self.source, external_prefix=self.prefix,
-                external_id=item.record.external_id[:128],
-                feed_checksum=item.checksum if item.complete else "", state=State.PENDING,
-                activation_code=activation_code(), password=unusable_password(),
-                created_at=self.ctx.now,
+            first, last = values["first_name"], values["last_name"]
+            login = generate_login(first, last, taken, self.login_numbers)
+            rows.append((
+                login, first, last, f"{first} {last}".strip()[:310],
+                search_key(f"{last} {first} {login}")[:310], values["profile"],
+                values["birth_date"], values.get("email", ""), values["academic_email"],
+                values["ine"], self.source, self.prefix, item.record.external_id[:128],
+                item.checksum if item.complete else "", State.PENDING, activation_code(),
+                unusable_password(), self.ctx.now,
             ))
-        User.objects.bulk_create(users, batch_size=1000)
-        events = []
+        ids = bulk.insert(User, _USER_CREATE_FIELDS, rows, ids=True)
+        self.written += len(rows)
+        events: list[tuple[Any, ...]] = []
         desired: dict[int, Desired] = {}
-        for item, user in zip(items, users, strict=True):
+        created = {"source": self.source, "run": self.ctx.run_id}
+        for item, uid, row in zip(items, ids, rows, strict=True):
             record = item.record
-            self.users[record.external_id] = Known(user.pk, user.feed_checksum, user.state,
-                                                   user.profile, self.source, False)
-            self.seen.add(user.pk)
-            self.report.count(user.profile, "created")
+            profile = record.kind.value
+            self.users[record.external_id] = Known(uid, row[_CHECKSUM], State.PENDING,
+                                                   profile, self.source, False)
+            self.seen.add(uid)
+            self.report.count(profile, "created")
             if record.kind is PersonKind.RELATIVE:
-                self.created_relatives.add(user.pk)
-            self._note_references(record, user.pk, dirty=True)
+                self.created_relatives.add(uid)
+            self._note_references(record, uid, dirty=True)
             if item.desired is not None:
-                desired[user.pk] = item.desired
+                desired[uid] = item.desired
             if record.birth_date is not None:
-                self.created_people.append(((user.profile, loose_key(user.last_name),
-                                             loose_key(user.first_name), record.birth_date),
-                                            user.pk))
-            events.append(UserEvent(user_id=user.pk, actor=self.ctx.actor,
-                                    kind=UserEvent.Kind.CREATED, at=self.ctx.now,
-                                    details={"source": self.source, "run": self.ctx.run_id}))
-        UserEvent.objects.bulk_create(events, batch_size=1000)
+                self.created_people.append(((profile, loose_key(row[_LAST]),
+                                             loose_key(row[_FIRST]), record.birth_date), uid))
+            events.append(self.event(uid, UserEvent.Kind.CREATED, "", created))
+        bulk.insert(UserEvent, EVENT_FIELDS, events)
         self.apply_links(desired, fresh=True)
 
     def _taken_logins(self, items: list[Pending]) -> set[str]:
@@ -834,7 +866,7 @@ class Importer(LinkWriter):
             rows.update((row["id"], row) for row in
                         User.objects.filter(id__in=ids).order_by().values(*_USER_LOAD_FIELDS))
         restore_backups([uid for uid, row in rows.items() if row["predeleted_at"] is not None])
-        users: list[User] = []
+        updates: list[tuple[Any, ...]] = []
         changes_by_user: dict[int, dict[str, Any]] = {}
         restored: dict[int, tuple[str, str]] = {}
         desired: dict[int, Desired] = {}
@@ -870,7 +902,7 @@ class Importer(LinkWriter):
                     f"{row['last_name']} {row['first_name']} {row['login']}")[:310]
             row["source"], row["external_prefix"], row["external_id"] = identity_after
             row["feed_checksum"] = item.checksum if item.complete else ""
-            users.append(User(**{name: row[name] for name in _USER_LOAD_FIELDS}))
+            updates.append((row["id"], *(row[name] for name in USER_UPDATE_FIELDS)))
             changes_by_user[row["id"]] = changes
             if item.desired is not None:
                 desired[row["id"]] = item.desired
@@ -883,7 +915,8 @@ class Importer(LinkWriter):
                                                    False)
             self.seen.add(row["id"])
             self._note_references(record, row["id"], dirty=True)
-        User.objects.bulk_update(users, USER_UPDATE_FIELDS, batch_size=500)
+        bulk.update(User, USER_UPDATE_FIELDS, updates)
+        self.written += len(updates)
         link_changes = self.apply_links(desired, fresh=False)
         events = []
         for item in items:
@@ -895,20 +928,23 @@ class Importer(LinkWriter):
             if uid in restored:
                 before, after = restored[uid]
                 self.report.count(profile, "restored")
-                events.append(UserEvent(
-                    user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.STATE,
-                    at=self.ctx.now, message=_("Listed again by the feed: restored"),
-                    details={"state": [before, after], "run": self.ctx.run_id, **changes}))
+                events.append(self.event(uid, UserEvent.Kind.STATE,
+                                         _("Listed again by the feed: restored"),
+                                         {"state": [before, after], "run": self.ctx.run_id,
+                                          **changes}))
             elif changes:
                 self.report.count(profile, "updated")
-                events.append(UserEvent(
-                    user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
-                    at=self.ctx.now, message=_("Updated by the feed"),
-                    details={**changes, "run": self.ctx.run_id}))
+                events.append(self.event(uid, UserEvent.Kind.UPDATED, _("Updated by the feed"),
+                                         {**changes, "run": self.ctx.run_id}))
             else:
                 self.report.count(profile, "unchanged")
                 self.quiet_updates[uid] = profile
-        UserEvent.objects.bulk_create(events, batch_size=1000)
+        bulk.insert(UserEvent, EVENT_FIELDS, events)
+
+    def event(self, uid: int, kind: str, message: str, details: dict[str, Any]
+              ) -> tuple[Any, ...]:
+        """A history line of `uid` for this run, as a row for bulk.insert(EVENT_FIELDS)."""
+        return (uid, self.actor_id, kind, self.ctx.now, message, details)
 
     # -- links -------------------------------------------------------------------------
 
@@ -947,8 +983,8 @@ class Importer(LinkWriter):
             for lid, owner_id, other_id, source, legal in RelativeLink.objects.filter(
                     **{f"{owner}__in": ids}).values_list("id", owner, other, "source", "legal"):
                 existing[owner_id][other_id] = (lid, source, legal)
-            create: list[RelativeLink] = []
-            update: list[RelativeLink] = []
+            create: list[tuple[Any, ...]] = []
+            update: list[tuple[int, str, bool]] = []
             delete: list[int] = []
             changed: dict[int, tuple[list[int], list[int]]] = {}
             for owner_id in ids:
@@ -959,13 +995,11 @@ class Importer(LinkWriter):
                     current = have.get(other_id)
                     pair = {owner: owner_id, other: other_id}
                     if current is None:
-                        create.append(RelativeLink(**pair, source=self.source, legal=legal,
-                                                   created_at=self.ctx.now))
+                        create.append((owner_id, other_id, self.source, legal, self.ctx.now))
                         after.add(other_id)
                     elif current[1] != Source.MANUAL and (current[1], current[2]) != (
                             self.source, legal):
-                        update.append(RelativeLink(id=current[0], source=self.source,
-                                                   legal=legal))
+                        update.append((current[0], self.source, legal))
                     else:
                         continue
                     self._affect(pair["relative_id"])
@@ -976,8 +1010,9 @@ class Importer(LinkWriter):
                         self._affect(owner_id if owner == "relative_id" else other_id)
                 if after != set(have) and have:
                     changed[owner_id] = (sorted(have), sorted(after))
-            RelativeLink.objects.bulk_create(create, batch_size=1000, ignore_conflicts=True)
-            RelativeLink.objects.bulk_update(update, ["source", "legal"], batch_size=500)
+            bulk.insert(RelativeLink, [owner, other, "source", "legal", "created_at"], create,
+                        ignore_conflicts=True)
+            bulk.update(RelativeLink, ["source", "legal"], update)
             if delete:
                 RelativeLink.objects.filter(id__in=delete).delete()
             if changed:
@@ -993,13 +1028,11 @@ class Importer(LinkWriter):
             if profile is not None:  # written this run with no other change
                 self.report.count(profile, "unchanged", -1)
                 self.report.count(profile, "updated")
-            events.append(UserEvent(
-                user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
-                at=self.ctx.now, message=_("Parent links updated by the feed"),
-                details={label: [[logins.get(i, str(i)) for i in before],
-                                 [logins.get(i, str(i)) for i in after]],
-                         "run": self.ctx.run_id}))
-        UserEvent.objects.bulk_create(events, batch_size=1000)
+            events.append(self.event(
+                uid, UserEvent.Kind.UPDATED, _("Parent links updated by the feed"),
+                {label: [[logins.get(i, str(i)) for i in before],
+                         [logins.get(i, str(i)) for i in after]], "run": self.ctx.run_id}))
+        bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     def _affect(self, relative_id: int) -> None:
         self.affected_relatives.add(relative_id)
@@ -1014,7 +1047,7 @@ class Importer(LinkWriter):
             return
         owned = {k.id for k in self.users.values()
                  if k.profile == Profile.RELATIVE and k.source == self.source}
-        changes = self.sync_relatives(candidates & owned)
+        changes = self.sync_relatives(candidates & owned, new=self.created_relatives)
         events = []
         for uid, detail in changes.items():
             if uid in self.created_relatives:
@@ -1023,11 +1056,10 @@ class Importer(LinkWriter):
             if profile is not None:  # written this run with no other change
                 self.report.count(profile, "unchanged", -1)
                 self.report.count(profile, "updated")
-            events.append(UserEvent(
-                user_id=uid, actor=self.ctx.actor, kind=UserEvent.Kind.UPDATED,
-                at=self.ctx.now, message=_("Schools and classes updated with the children's"),
-                details={**detail, "run": self.ctx.run_id}))
-        UserEvent.objects.bulk_create(events, batch_size=1000)
+            events.append(self.event(uid, UserEvent.Kind.UPDATED,
+                                     _("Schools and classes updated with the children's"),
+                                     {**detail, "run": self.ctx.run_id}))
+        bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     # -- snapshot: missing and empty classes --------------------------------------------
 
@@ -1049,30 +1081,33 @@ class Importer(LinkWriter):
             for known in batch:
                 self.report.count(known.profile, "missing")
                 after = State.BLOCKED if known.state == State.BLOCKED else State.MISSING
-                events.append(UserEvent(
-                    user_id=known.id, actor=self.ctx.actor, kind=UserEvent.Kind.STATE,
-                    at=self.ctx.now, message=_("Missing from the feed"),
-                    details={"state": [known.state, after],
-                             "missing_since": self.ctx.today.isoformat(),
-                             "run": self.ctx.run_id}))
+                events.append(self.event(known.id, UserEvent.Kind.STATE,
+                                         _("Missing from the feed"),
+                                         {"state": [known.state, after],
+                                          "missing_since": self.ctx.today.isoformat(),
+                                          "run": self.ctx.run_id}))
             pupils = [k.id for k in batch if k.profile == Profile.STUDENT]
             if pupils:
                 self.touched_classes.update(Membership.objects.filter(
                     user_id__in=pupils, group__kind=GroupKind.CLASS,
                     group__profile=Profile.STUDENT, group__school_year=self.year,
                 ).values_list("group__school_class_id", flat=True))
-        UserEvent.objects.bulk_create(events, batch_size=1000)
+        bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     def _close_classes(self) -> None:
         """A class that lost its last present pupil in this run is closed."""
         if PersonKind.STUDENT not in self.kinds or not self.touched_classes:
             return
         for ids in chunked(sorted(self.touched_classes)):
-            present = set(Membership.objects.filter(
-                group__school_class_id__in=ids, group__kind=GroupKind.CLASS,
-                group__profile=Profile.STUDENT, user__state__in=OK_STATES,
+            # The pupils' groups first, then their members by group: joining memberships to
+            # groups and users in one query gets quadratic plans without fresh statistics.
+            class_of = dict(Group.objects.filter(
+                school_class_id__in=ids, kind=GroupKind.CLASS, profile=Profile.STUDENT,
+            ).values_list("id", "school_class_id"))
+            present = {class_of[gid] for gid in Membership.objects.filter(
+                group_id__in=list(class_of), user__state__in=OK_STATES,
                 user__missing_since__isnull=True,
-            ).values_list("group__school_class_id", flat=True))
+            ).order_by().values_list("group_id", flat=True).distinct()}
             empty = [cid for cid in ids if cid not in present]
             if empty:
                 closed = SchoolClass.objects.filter(

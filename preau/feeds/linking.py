@@ -13,7 +13,7 @@ made by hand, and last year's class groups (the year change's business), stays a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -33,6 +33,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.feeds import bulk
 from preau.lib.text import search_key
 
 CHUNK = 2000
@@ -203,10 +204,10 @@ class LinkWriter:
                     attachments[uid][sid] = (aid, source, director, functions or [])
                 for mid, uid, gid in self.managed_memberships(ids):
                     memberships[uid][gid] = mid
-        new_attachments: list[StructureAttachment] = []
-        changed_attachments: list[StructureAttachment] = []
+        new_attachments: list[tuple[Any, ...]] = []
+        changed_attachments: list[tuple[Any, ...]] = []
         gone_attachments: list[int] = []
-        new_members: list[Membership] = []
+        new_members: list[tuple[Any, ...]] = []
         gone_members: list[int] = []
         changes: dict[int, dict[str, Any]] = {}
         for uid, want in desired.items():
@@ -215,23 +216,19 @@ class LinkWriter:
                 current = have.get(sid)
                 if current is None:
                     if self.source is not None:
-                        new_attachments.append(StructureAttachment(
-                            user_id=uid, structure_id=sid, source=self.source,
-                            is_director=director, functions=functions, created_at=self.now))
+                        new_attachments.append((uid, sid, self.source, director, functions,
+                                                self.now))
                     continue
                 source = self.source or current[1]
                 if current[1] != Source.MANUAL and (current[1], current[2], current[3]) != (
                         source, director, functions):
-                    changed_attachments.append(StructureAttachment(
-                        id=current[0], source=source, is_director=director,
-                        functions=functions))
+                    changed_attachments.append((current[0], source, director, functions))
             for sid, current in have.items():
                 if sid not in want.attachments and current[1] != Source.MANUAL:
                     gone_attachments.append(current[0])
             groups = memberships.get(uid, {})
             for gid in want.groups - groups.keys():
-                new_members.append(Membership(group_id=gid, user_id=uid, source=FEED_LINK,
-                                              created_at=self.now))
+                new_members.append((gid, uid, FEED_LINK, self.now))
             for gid in groups.keys() - want.groups:
                 gone_members.append(groups[gid])
                 owner = self.class_of_group.get(gid)
@@ -241,11 +238,13 @@ class LinkWriter:
                 detail = self._describe(have, want, groups.keys())
                 if detail:
                     changes[uid] = detail
-        StructureAttachment.objects.bulk_create(new_attachments, batch_size=1000)
-        StructureAttachment.objects.bulk_update(changed_attachments,
-                                                ["source", "is_director", "functions"],
-                                                batch_size=500)
-        Membership.objects.bulk_create(new_members, batch_size=1000, ignore_conflicts=True)
+        bulk.insert(StructureAttachment, ["user_id", "structure_id", "source", "is_director",
+                                          "functions", "created_at"], new_attachments)
+        bulk.update(StructureAttachment, ["source", "is_director", "functions"],
+                    changed_attachments)
+        # New users have no membership yet: nothing to conflict with, a plain COPY.
+        bulk.insert(Membership, ["group_id", "user_id", "source", "created_at"], new_members,
+                    ignore_conflicts=not fresh)
         for ids in chunked(gone_attachments):
             StructureAttachment.objects.filter(id__in=ids).delete()
         for ids in chunked(gone_members):
@@ -272,10 +271,12 @@ class LinkWriter:
 
     # -- parents -------------------------------------------------------------------
 
-    def sync_relatives(self, relative_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    def sync_relatives(self, relative_ids: Iterable[int], new: Collection[int] = ()
+                       ) -> dict[int, dict[str, Any]]:
         """Parents' schools and groups follow their children: the school and class parent
         groups of each child (present or missing, not pre-deleted). Returns the changes
-        per parent, as `apply_links` does."""
+        per parent, as `apply_links` does; `new` parents were created by the run (no link
+        to load, no change to describe)."""
         changes: dict[int, dict[str, Any]] = {}
         for ids in chunked(sorted(set(relative_ids))):
             children: dict[int, set[int]] = defaultdict(set)
@@ -310,5 +311,8 @@ class LinkWriter:
                         if gid is not None:
                             want.groups.add(gid)
                 desired[rid] = want
-            changes.update(self.apply_links(desired))
+            changes.update(self.apply_links(
+                {rid: want for rid, want in desired.items() if rid not in new}))
+            self.apply_links({rid: want for rid, want in desired.items() if rid in new},
+                             fresh=True)
         return changes

@@ -47,6 +47,21 @@ def test_bulk_callers_reserve_logins_without_queries(django_assert_num_queries):
     assert {"jean.dupont2", "jean.dupont3"} <= taken
 
 
+def test_bulk_callers_can_resume_each_name_where_they_left_it():
+    """With `last_numbers`, the logins are those of a scan from 1 (the feed importer's
+    common names no longer rescan every number already handed out)."""
+    taken = {"jean.dupont", "jean.dupont2", "jean.dupont4", "zoe.roux"}
+    scanned = set(taken)
+    last_numbers: dict[str, int] = {}
+    names = [("Jean", "Dupont"), ("Zoé", "Roux"), ("Jean", "Dupont"), ("Léa", "Petit"),
+             ("Jean", "Dupont"), ("Zoé", "Roux")]
+    resumed = [generate_login(first, last, taken, last_numbers) for first, last in names]
+    assert resumed == [generate_login(first, last, scanned) for first, last in names]
+    assert resumed == ["jean.dupont3", "zoe.roux2", "jean.dupont5", "lea.petit",
+                       "jean.dupont6", "zoe.roux3"]
+    assert last_numbers["jean.dupont"] == 6
+
+
 def test_activation_codes_have_eight_unambiguous_characters():
     codes = {new_activation_code() for _ in range(500)}
     assert len(codes) == 500

@@ -10,7 +10,7 @@ Records (`records.py`)
     relative, guest), frozen slotted dataclasses with tuples of `ClassRef`, `GroupRef`,
     `RelativeRef`, `ChildRef`, `FunctionRef`. `external_id` is the join key the importer
     matches on. `source_file` and `line` locate the record but take no part in equality or in
-    `checksum` (sha1 of a canonical JSON of the other fields), which the importer stores to
+    `checksum` (sha1 of the repr of the other fields), which the importer stores to
     skip unchanged records.
 
 Errors (`errors.py`)

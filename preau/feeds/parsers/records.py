@@ -9,10 +9,10 @@ record.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 
@@ -92,29 +92,24 @@ class FunctionRef:
     subject: str = ""
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_canonical(item) for item in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
-    return value
-
-
 _NOT_HASHED = frozenset({"source_file", "line"})
+_HASHED_FIELDS: dict[type, attrgetter[tuple[Any, ...]]] = {}
 
 
 def record_checksum(record: StructureRecord | PersonRecord) -> str:
     """A stable hash of the record's content: the importer skips records whose checksum it
-    already stored, so an unchanged nightly snapshot costs no write."""
-    data = {
-        f.name: _canonical(getattr(record, f.name))
-        for f in fields(record)
-        if f.name not in _NOT_HASHED
-    }
-    data["_type"] = type(record).__name__
-    payload = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    already stored, so an unchanged nightly snapshot costs no write.
+
+    It hashes the `repr` of the record's type and fields in order (all but where the record
+    was read): strings, dates, booleans, enums and the frozen reference dataclasses have a
+    repr that is the same in every process (no hash randomisation, no sets) and that tells
+    any two different values apart. Cheaper than a canonical JSON, which it replaced."""
+    cls = type(record)
+    hashed = _HASHED_FIELDS.get(cls)
+    if hashed is None:
+        hashed = attrgetter(*(f.name for f in fields(cls) if f.name not in _NOT_HASHED))
+        _HASHED_FIELDS[cls] = hashed
+    payload = repr((cls.__name__, hashed(record)))
     return hashlib.sha1(payload.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import date
+from functools import lru_cache
 
 from preau.lib.text import strip_accents
 
@@ -15,10 +16,12 @@ _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
+@lru_cache(maxsize=2**14)
 def loose_key(value: str) -> str:
     """'Prénom de l'élève*' -> 'prenomdeleleve': case, accents, spaces, punctuation and the
     required-column star are ignored, so 'Nom de famille', 'NOM DE FAMILLE ' and
     'nom_de_famille' are the same column, and 'Dupont-Dupuis' the same name as 'DUPONT DUPUIS'.
+    Cached: an import calls it for every name, and names repeat.
     """
     ascii_value = strip_accents(value).lower().replace("æ", "ae").replace("œ", "oe")
     return _NON_ALNUM.sub("", ascii_value.replace("ß", "ss"))

@@ -46,6 +46,12 @@ def new_activation_code() -> str:
     return "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
 
 
+def login_base(first_name: str, last_name: str) -> str:
+    """The un-numbered login of a name: `prenom.nom`."""
+    return (".".join(p for p in (login_part(first_name), login_part(last_name)) if p)
+            or "user")[:140]
+
+
 def generate_login(first_name: str, last_name: str, taken: set[str] | None = None,
                    last_numbers: dict[str, int] | None = None) -> str:
     """`prenom.nom`, accents and punctuation stripped, numbered on collision (jean.dupont2).
@@ -56,8 +62,7 @@ def generate_login(first_name: str, last_name: str, taken: set[str] | None = Non
     login is the same as a scan from 1 — without rescanning hundreds of numbers for each
     new "emma.martin" of an académie.
     """
-    base = ".".join(p for p in (login_part(first_name), login_part(last_name)) if p) or "user"
-    base = base[:140]
+    base = login_base(first_name, last_name)
     existing = taken if taken is not None else set(
         User.objects.filter(login__startswith=base).values_list("login", flat=True)
     )

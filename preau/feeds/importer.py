@@ -69,7 +69,12 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, is_password_us
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from preau.accounts.actions import ACTIVATION_ALPHABET, ACTIVATION_CODE_LENGTH, generate_login
+from preau.accounts.actions import (
+    ACTIVATION_ALPHABET,
+    ACTIVATION_CODE_LENGTH,
+    generate_login,
+    login_base,
+)
 from preau.accounts.models import Profile, Source, State, User, UserEvent
 from preau.directory.actions import CLASS_GROUP_PROFILES, PROFILE_GROUP_LABELS_FR
 from preau.directory.models import (
@@ -91,7 +96,7 @@ from preau.feeds.linking import CHUNK, GONE_STATES, Desired, LinkWriter, chunked
 from preau.feeds.parsers import ChildRef, ClassRef, PersonKind, PersonRecord, loose_key
 from preau.feeds.parsers.links import resolve_child
 from preau.feeds.report import Issue, RunReport
-from preau.lib.text import login_part, search_key
+from preau.lib.text import search_key
 
 IMPORTER_VERSION = "1"
 """Part of every stored checksum: bump it when the importer writes rows differently, so the
@@ -240,6 +245,7 @@ class Importer(LinkWriter):
         self.created_relatives: set[int] = set()
         self.taken_logins: set[str] = set()
         self.login_bases: set[str] = set()
+        self.login_variants: set[str] = set()  # bases whose numbered logins were loaded
         self.login_numbers: dict[str, int] = {}
         self.created_people: list[tuple[tuple[str, str, str, date], int]] = []
         # Accounts created or updated, in all and when the tables were last ANALYZEd.
@@ -804,6 +810,13 @@ class Importer(LinkWriter):
         for item in items:
             values = self._user_values(item.record)
             first, last = values["first_name"], values["last_name"]
+            base = login_base(first, last)
+            if base in taken and base not in self.login_variants:
+                # Handed out earlier in this run while free in the base: its numbered
+                # variants may still exist there (jean.dupont deleted, jean.dupont2 not).
+                taken.update(User.objects.filter(login__startswith=base).order_by()
+                             .values_list("login", flat=True))
+                self.login_variants.add(base)
             login = generate_login(first, last, taken, self.login_numbers)
             rows.append((
                 login, first, last, f"{first} {last}".strip()[:310],
@@ -843,8 +856,7 @@ class Importer(LinkWriter):
         Kept for the whole run (generate_login adds the ones it hands out). Per chunk, one
         query finds which bases are taken at all; only those (common names) are then
         looked up with their numbered variants."""
-        bases = {".".join(p for p in (login_part(i.record.first_name),
-                                      login_part(i.record.last_name)) if p)[:140] or "user"
+        bases = {login_base(i.record.first_name, i.record.last_name)
                  for i in items} - self.login_bases
         self.login_bases |= bases
         used: set[str] = set()
@@ -856,6 +868,7 @@ class Importer(LinkWriter):
             self.taken_logins.update(User.objects.filter(condition).order_by()
                                      .values_list("login", flat=True))
         self.taken_logins |= used
+        self.login_variants |= used
         return self.taken_logins
 
     def _update(self, items: list[Pending]) -> None:

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from preau.accounts.models import Profile, User
+from preau.feeds.models import FeedRun
+from tests.feeds.importing import build_world, current_year, run_import
+
+
+@pytest.fixture
+def year(db):
+    return current_year()
+
+
+def test_a_freed_name_does_not_collide_with_its_numbered_logins(year, tmp_path):
+    """jean.dupont was deleted (its login freed) but jean.dupont2 still exists: two new
+    Jean Dupont get jean.dupont and jean.dupont3, and the run applies."""
+    User.objects.create(login="jean.dupont2", first_name="Jean", last_name="Dupont",
+                        profile=Profile.STUDENT)
+    world = build_world(classes=("CP",), pupils_per_class=2, teachers=False)
+    pupils = [dataclasses.replace(p, first_name="Jean", last_name="DUPONT")
+              for p in world.pupils]
+    run = run_import(dataclasses.replace(world, pupils=pupils).write(tmp_path / "files"))
+    assert run.status == FeedRun.Status.APPLIED, run.message
+    assert sorted(User.objects.filter(first_name="Jean", last_name="DUPONT")
+                  .values_list("login", flat=True)) == ["jean.dupont", "jean.dupont3"]

@@ -18,6 +18,7 @@ ones. No real personal data: names are drawn by Faker, e-mails use the reserved
 from __future__ import annotations
 
 import csv
+import io
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from PIL import Image
 
 from preau.accounts.actions import (
     do_change_login,
@@ -80,11 +82,16 @@ from preau.directory.models import (
     MembershipSource,
     SchoolClass,
     SchoolYear,
+    ShareBookmark,
     Structure,
     StructureAttachment,
 )
+from preau.documents.actions import check_create_folder, do_upload
+from preau.documents.models import Node
 from preau.feeds.actions import do_import
 from preau.feeds.models import FeedFormat, FeedRun
+from preau.sharing.actions import check_share
+from preau.sharing.models import Right
 
 __all__ = ["DEMO_PREFIX", "DemoLoadError", "LoadReport", "demo_counts", "demo_loaded",
            "demo_users", "load_demo", "logins_file", "make_plan", "write_logins_file"]
@@ -147,6 +154,7 @@ def load_demo(seed: int = SEED) -> LoadReport:
     _staff_places(plan, fed, schools, classes, admin)
     _manual_accounts(plan, fed, schools, classes)
     _load_bookmarks(schools, classes)
+    _load_documents(schools, classes)
     write_logins_file()
     return LoadReport(loaded=True, seconds=time.monotonic() - started,
                       counts=demo_counts(), logins_file=logins_file(), feed_run=run)
@@ -256,6 +264,43 @@ def _load_bookmarks(schools: list[Structure], classes: list[SchoolClass]) -> Non
     school_class = classes[PERSONA_CLASS]
     check_create_bookmark(teacher, f"Parents du {school_class.code}",
                           groups=[ensure_class_groups(school_class)[Profile.RELATIVE]])
+
+
+def _demo_file(owner: User, name: str, data: bytes, folder: Node | None = None) -> Node:
+    return do_upload(owner, io.BytesIO(data), name=name, folder=folder, size=len(data))
+
+
+def _demo_image() -> bytes:
+    """A small picture (a green field under a blue sky) for the thumbnails and preview."""
+    image = Image.new("RGB", (480, 320), (120, 180, 90))
+    image.paste((110, 160, 230), (0, 0, 480, 140))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _load_documents(schools: list[Structure], classes: list[SchoolClass]) -> None:
+    """demo.enseignant's document space, shared in each way the guide lists: a class folder
+    with the class's pupils and parents (purged at the year change), a file through the
+    "Équipe des Tilleuls" bookmark (kept), a file with gestion to the head teacher (kept,
+    and it would survive her departure)."""
+    teacher = User.objects.get(login="demo.enseignant")
+    school_class = classes[PERSONA_CLASS]
+    groups = ensure_class_groups(school_class)
+    folder = check_create_folder(teacher, f"Cahier mémo {school_class.name}")
+    _demo_file(teacher, "Poésie de la semaine.txt",
+               "Le cancre\nIl dit non avec la tête\nmais il dit oui avec le cœur\n"
+               .encode(), folder)
+    _demo_file(teacher, "Sortie au musée.png", _demo_image(), folder)
+    check_share(teacher, folder, groups=[groups[Profile.STUDENT], groups[Profile.RELATIVE]],
+                rights=[Right.READ, Right.COMMENT])
+    progression = _demo_file(teacher, "Progression annuelle.txt",
+                             "Période 1 : numération jusqu'à 1 000\n".encode())
+    team = ShareBookmark.objects.get(owner=teacher, name="Équipe des Tilleuls")
+    check_share(teacher, progression, bookmark=team, rights=[Right.READ])
+    garden = _demo_file(teacher, "Projet jardin.txt", b"Semis de radis en mars\n")
+    director = User.objects.get(login="demo.directeur")
+    check_share(teacher, garden, users=[director], rights=[Right.MANAGE])
 
 
 def demo_users() -> list[User]:

@@ -261,3 +261,22 @@ def test_demo_files_are_deterministic_and_read_back(tmp_path):
     staff = [r for p in first if "_PersEducNat_" in p.name for r in parse_aaf(p)]
     assert Counter(r.kind.value for r in staff) == {"Teacher": 15, "Personnel": 2}
     assert not any(r.classes for r in staff)  # 1D: staff records carry no class
+
+
+def test_demo_documents_are_shared_as_the_guide_lists(demo_world, db):
+    from preau.accounts.models import User
+    from preau.documents.access import access_node, shared_with_me
+    from preau.documents.models import Node
+    from preau.sharing.models import Right, Share, Via
+
+    teacher = User.objects.get(login="demo.enseignant")
+    pupil = User.objects.get(login="demo.eleve")
+    folder = Node.objects.get(owner=teacher, name__startswith="Cahier mémo")
+    assert folder in shared_with_me(pupil)
+    picture = Node.objects.get(name="Sortie au musée.png")
+    assert picture.current.thumbnail_key and access_node(pupil, picture.pk)
+    progression = Node.objects.get(name="Progression annuelle.txt")
+    assert Share.objects.filter(resource_id=progression.pk, via=Via.BOOKMARK).count() >= 1
+    garden = Node.objects.get(name="Projet jardin.txt")
+    director = User.objects.get(login="demo.directeur")
+    assert Right.MANAGE in access_node(director, garden.pk).rights

@@ -146,8 +146,8 @@ def release_space(user_id: int, size: int) -> None:
 
 def _check_warning(user: User) -> None:
     """Tell the user once when they pass 80 %; forget it when they go back under."""
-    info = quota_of(user)
-    row = Quota.objects.get(user=user)
+    row = _quota_row(user)
+    info = QuotaInfo(used=row.used, limit=quota_limit(user, row))
     if info.warning and row.warned_at is None:
         Quota.objects.filter(user=user, warned_at__isnull=True).update(warned_at=timezone.now())
         address = user.email or user.academic_email

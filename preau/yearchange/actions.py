@@ -13,20 +13,11 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.models import Academy, SchoolYear
 from preau.yearchange.models import TransitionRun, YearCalendar
-from preau.yearchange.transition import _next_year_bounds, run_transition
+from preau.yearchange.transition import run_transition
 
 
 class YearChangeError(Exception):
     """A refused year-change action; the message is for the user."""
-
-
-def upcoming_year() -> SchoolYear:
-    """The school year the next transition opens (created with the usual dates if needed)."""
-    current = SchoolYear.current()
-    name, start, end = _next_year_bounds(current)
-    year, _created = SchoolYear.objects.get_or_create(name=name,
-                                                      defaults={"start": start, "end": end})
-    return year
 
 
 DATE_FIELDS = ("end_of_year", "first_teachers_feed", "transition", "rentree", "bascule_onde",

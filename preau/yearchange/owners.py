@@ -52,14 +52,20 @@ def purgeable_shares(user: User) -> list[PurgeableShare]:
     for gid in Membership.objects.filter(group_id__in=group_ids).values_list("group_id",
                                                                             flat=True):
         counts[gid] = counts.get(gid, 0) + 1
+    # One query per resource type, not one per share.
+    resources: dict[str, dict[int, Any]] = {}
+    for resource_type in {s.resource_type for s in rows}:
+        resources[resource_type] = shareable_type(resource_type).fetch(
+            s.resource_id for s in rows if s.resource_type == resource_type)
     result = []
     for share in rows:
         shareable = shareable_type(share.resource_type)
-        resource = shareable.get(share.resource_id)
+        resource = resources[share.resource_type].get(share.resource_id)
         if resource is None:
             continue
         result.append(PurgeableShare(share, resource, shareable.label(resource),
-                                     shareable.url(resource), counts.get(share.group_id or 0, 0)))
+                                     shareable.link(resource),
+                                     counts.get(share.group_id or 0, 0)))
     return result
 
 

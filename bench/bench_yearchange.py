@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_yearchange.py [--schools 500] [--shares 1000000]
         [--database postgres://postgres@127.0.0.1:5432/preau_bench_yearchange]
+        [--template NAME] [--profile FILE]
 
 Builds, in its own PostgreSQL database (dropped and created), an académie written with
 COPY: --schools schools, 9 classes each of 25 pupils, 1.4 parents per pupil, 10 teachers per
@@ -9,15 +10,24 @@ school, their school and class profile groups and memberships (the shape the fee
 and --shares shares of documents, a third of them to class groups, the rest to named users
 (half) and to school groups. Then, in the same run:
 
-- the floor: the same writes as plain SQL (archive and delete the ending year's class-group
-  memberships, delete the shares to those groups, archive the classes, end the head-teacher
-  flags), timed inside a transaction that is rolled back;
+- the floor: the same writes as plain SQL, set-based for the whole académie (archive and
+  delete the ending year's class-group memberships, delete the shares to those groups,
+  archive the classes, end the head-teacher flags), in one transaction, committed, on a
+  copy of the académie (`CREATE DATABASE … TEMPLATE`) so that the transition then starts
+  from the same data;
 - the transition: `preau.yearchange.transition.run_transition`, per school, each in its
-  own transaction, with its audit log (one row per purged share, class, group...);
+  own transaction, with its audit log (one row per group whose shares were purged, per
+  group closed, per class archived, per head-teacher flag ended);
 - a second run (idempotence: zero changes) and the peak memory of the process during the
   transition (VmHWM, reset before it).
 
 Prints the figures and the ratio transition ÷ floor. docs/benchmarks.md records them.
+
+`--template NAME` keeps the built académie as the PostgreSQL database NAME and, when NAME
+already exists, starts from a copy of it instead of building again (`CREATE DATABASE …
+TEMPLATE`): the build of 5,000 schools takes minutes, and is not part of the measure. The
+template does not record `--schools`/`--shares`: give a new NAME for another size.
+`--profile FILE` runs the transition under cProfile and writes its statistics to FILE.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_feeds import recreate_database, setup_django  # the same database setup
+from bench_feeds import cpu_seconds, recreate_database, setup_django  # the same setup
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_yearchange"
@@ -196,9 +206,10 @@ FLOOR_SQL = [
     # The ending year's groupes de scolarité.
     """CREATE TEMP TABLE ending_groups AS SELECT id FROM directory_group
        WHERE kind IN ('class', 'functional') AND school_year_id = %(year)s""",
+    # The same statement as the transition's archive (ON CONFLICT: idempotent).
     """INSERT INTO directory_archivedmembership (group_id, user_id, source, created_at, ended_at)
        SELECT group_id, user_id, source, created_at, now() FROM directory_membership
-       WHERE group_id IN (SELECT id FROM ending_groups)""",
+       WHERE group_id IN (SELECT id FROM ending_groups) ON CONFLICT DO NOTHING""",
     "DELETE FROM directory_membership WHERE group_id IN (SELECT id FROM ending_groups)",
     "DELETE FROM sharing_share WHERE group_id IN (SELECT id FROM ending_groups)",
     """UPDATE directory_schoolclass SET closed_at = now()
@@ -207,22 +218,73 @@ FLOOR_SQL = [
 ]
 
 
-def floor(year_id: int) -> float:
-    from django.db import connection, transaction
+def floor(url: str, year_id: int) -> tuple[float, float]:
+    """The floor's statements in one transaction, committed, on a copy of the académie
+    (`url`): (wall seconds, CPU seconds of this process and its PostgreSQL backend)."""
+    import psycopg
 
-    started = time.perf_counter()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
+    with psycopg.connect(url) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+
+        def cpu() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK")
+
+        cpu_before = cpu()
+        started = time.perf_counter()
+        with conn.transaction():
             for statement in FLOOR_SQL:
-                cursor.execute(statement, {"year": year_id})
-            raise _Rollback
-    except _Rollback:
-        pass
-    return time.perf_counter() - started
+                conn.execute(statement, {"year": year_id})
+        return time.perf_counter() - started, cpu() - cpu_before
 
 
-class _Rollback(Exception):
-    pass
+def database_exists(url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            [name]).fetchone() is not None
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_database(url: str, source: str, target: str) -> None:
+    """CREATE DATABASE target TEMPLATE source (nobody may be connected to source)."""
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
+def table_counts() -> dict[str, int]:
+    from django.db import connection
+
+    tables = {"schools": "directory_structure", "users": "accounts_user",
+              "classes": "directory_schoolclass", "groups": "directory_group",
+              "memberships": "directory_membership",
+              "shares": "sharing_share"}
+    with connection.cursor() as cursor:
+        counts = {}
+        for key, table in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[key] = cursor.fetchone()[0]
+    return counts
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE (outside any transaction) after the build, as autovacuum would
+    (it is off on this server): both the floor and the transition start from it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def main() -> None:
@@ -230,8 +292,16 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--shares", type=int, default=1_000_000)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--template", default="",
+                        help="keep the built académie as this database and start from it")
+    parser.add_argument("--profile", default="", help="cProfile the transition into FILE")
     args = parser.parse_args()
-    recreate_database(args.database)
+    name = args.database.rsplit("/", 1)[1]
+    from_template = bool(args.template) and database_exists(args.database, args.template)
+    if from_template:
+        copy_database(args.database, args.template, name)
+    else:
+        recreate_database(args.database)
     with tempfile.TemporaryDirectory(prefix="preau-bench-yc-") as tmp:
         setup_django(Path(tmp), args.database)
         from django.db import connection
@@ -241,37 +311,66 @@ def main() -> None:
         from preau.yearchange.transition import run_transition
 
         print(f"Préau year-change benchmark — CPython {platform.python_version()}, "
-              f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s)")
+              f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s), load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         started = time.perf_counter()
-        counts = build(args.schools, args.shares)
-        print(f"Built {args.schools} schools, {counts['classes']} classes, {counts['users']} "
-              f"accounts, {counts['groups']} groups, {counts['memberships']} memberships, "
-              f"{counts['shares']} shares in {time.perf_counter() - started:.1f} s")
+        if from_template:
+            counts = table_counts()
+            how = f"copied from the template {args.template}"
+        else:
+            counts = build(args.schools, args.shares)
+            how = "built"
+            if args.template:
+                connection.close()
+                copy_database(args.database, name, args.template)
+        schools = counts.get("schools", args.schools)
+        print(f"{how.capitalize()}: {schools} schools, {counts['classes']} classes, "
+              f"{counts['users']} accounts, {counts['groups']} groups, {counts['memberships']} "
+              f"memberships, {counts['shares']} shares in {time.perf_counter() - started:.1f} s")
         year = SchoolYear.objects.get(name="2022-2023")
         to_purge = Share.objects.filter(group__kind="class").count()
-        floor_s = floor(year.pk)
+        # Both start from the same vacuumed académie: the floor on a copy, committed.
+        vacuum()
+        connection.close()
+        floor_url = f"{args.database}_floor"
+        copy_database(args.database, name, f"{name}_floor")
+        floor_s, floor_cpu = floor(floor_url, year.pk)
+        drop_database(args.database, f"{name}_floor")
         reset_peak()
         rss_before = vm_kib("VmRSS")
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        cpu = cpu_seconds()
         started = time.perf_counter()
         report = run_transition(today=datetime.date(2023, 8, 24)).report
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         peak = vm_kib("VmHWM")
         started = time.perf_counter()
         again = run_transition(today=datetime.date(2023, 8, 24)).report
         second = time.perf_counter() - started
         assert report["shares_purged"]["total"] == to_purge, report["shares_purged"]
+        assert report["errors"] == [], report["errors"][:3]
         assert again["changes"] == 0
         print(f"Shares purged {report['shares_purged']['total']}, kept "
               f"{report['shares_kept']['total']}, memberships ended "
               f"{report['memberships_ended']['total']}, classes archived "
               f"{report['classes_archived']}, errors {len(report['errors'])}")
-        print(f"{'measure':44} {'seconds':>9}")
-        print(f"{'floor: the same writes in raw SQL':44} {floor_s:9.2f}")
-        print(f"{'transition (per school, audit log included)':44} {elapsed:9.2f}"
-              f"   ratio {elapsed / floor_s:.1f}x")
+        print(f"{'measure':44} {'seconds':>9} {'CPU s':>7}")
+        print(f"{'floor: the same writes in raw SQL':44} {floor_s:9.2f} {floor_cpu:7.2f}")
+        print(f"{'transition (per school, audit log included)':44} {elapsed:9.2f} {cpu:7.2f}"
+              f"   ratio {elapsed / floor_s:.1f}x (CPU {cpu / floor_cpu:.1f}x)")
         print(f"{'second run (nothing to do)':44} {second:9.2f}")
-        print(f"per school: {elapsed / args.schools * 1000:.1f} ms; peak RSS during the "
+        print(f"per school: {elapsed / schools * 1000:.1f} ms; peak RSS during the "
               f"transition {peak / 1024:.0f} MiB (RSS before {rss_before / 1024:.0f} MiB)")
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

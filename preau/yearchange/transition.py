@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from preau.accounts.models import Profile, User
+from preau.accounts.models import Profile, State, User
 from preau.directory.models import (
     SCOLARITE_KINDS,
     Academy,
@@ -207,115 +207,215 @@ def school_report(structure: Structure, ctx: RunContext) -> SchoolReport:
     return report
 
 
-def _audit(run: TransitionRun, structure: Structure, kind: str, object_id: int | None,
-           **details: Any) -> AuditEntry:
-    return AuditEntry(run=run, structure=structure, kind=kind, object_id=object_id,
-                      details=details)
-
-
 RIGHT_COLUMNS = ("can_read", "can_contrib", "can_manage", "can_comment")
+SHARE_COLUMNS = ("share", "resource_type", "resource", "rights", "shared_by", "shared_at")
 
 
-def _archive_memberships(group_ids: list[int], now: datetime.datetime) -> None:
-    """Copy the groups' memberships into the history, in the database (no rows through
-    Python): INSERT … SELECT, the same SQL on SQLite and PostgreSQL."""
-    archived, live = ArchivedMembership._meta.db_table, Membership._meta.db_table
-    marks = ", ".join(["%s"] * len(group_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at) "  # noqa: S608
-            f"SELECT group_id, user_id, source, created_at, %s FROM {live} "
-            f"WHERE group_id IN ({marks}) ON CONFLICT DO NOTHING", [now, *group_ids])
+def _tables() -> dict[str, str]:
+    models: dict[str, Any] = {
+        "share": Share, "group": Group, "membership": Membership, "user": User,
+        "archived": ArchivedMembership, "school_class": SchoolClass,
+        "attachment": StructureAttachment, "audit": AuditEntry, "structure": Structure}
+    return {key: connection.ops.quote_name(model._meta.db_table)
+            for key, model in models.items()}
+
+
+def _json_functions() -> dict[str, str]:
+    """The JSON builders of the database (the audit's details are made in SQL)."""
+    if connection.vendor == "postgresql":
+        return {"object": "jsonb_build_object", "array": "jsonb_build_array",
+                "agg": "jsonb_agg"}
+    return {"object": "json_object", "array": "json_array", "agg": "json_group_array"}
+
+
+def _sql(template: str) -> str:
+    return template.format(**_tables(), **_json_functions())
+
+
+def _change(cursor: Any, name: str, *, table: str, action: str, where: str, columns: str,
+            then: list[str], result: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Deletes (`action` "DELETE") or updates (`action` "SET …") the rows of `table` (a key
+    of `_tables`) that match `where`, runs the statements of `then` over the changed rows
+    (their `columns`, as the table `name`), and returns the rows of the query `result`
+    over them.
+
+    PostgreSQL does it in one statement, `WITH name AS (DELETE … RETURNING …), name_0 AS
+    (INSERT …) SELECT …`: the rows changed and the rows audited are the same by
+    construction. SQLite has no data-modifying `WITH`: the rows go through a temporary
+    table (its transactions take the write lock at BEGIN, so nothing changes between the
+    statements). The text is built from this module's constants only."""
+    target, where = _tables()[table], _sql(where)
+    change = f"DELETE FROM {target}" if action == "DELETE" else f"UPDATE {target} {action}"  # noqa: S608
+    if connection.vendor == "postgresql":
+        groups = f"school_groups AS ({_sql(SCHOOL_GROUPS)}), " if "school_groups" in (
+            where + "".join(then) + result) else ""
+        steps = "".join(f", {name}_{n} AS ({_sql(statement)})"
+                        for n, statement in enumerate(then))
+        cursor.execute(f"WITH {groups}{name} AS ({change} WHERE {where} RETURNING {columns})"
+                       f"{steps} {_sql(result)}", params)
+        return list(cursor.fetchall())
+    cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT {columns} FROM {target} "  # noqa: S608
+                   f"WHERE {where}", params)
+    cursor.execute(f"{change} WHERE id IN (SELECT id FROM temp.{name})", params)  # noqa: S608
+    for statement in then:
+        cursor.execute(_sql(statement), params)
+    cursor.execute(_sql(result), params)
+    rows = list(cursor.fetchall())
+    cursor.execute(f"DROP TABLE temp.{name}")
+    return rows
+
+
+# The SQL of one school's transition. `{share}`, `{group}`… are the models' quoted table
+# names, `{object}`, `{array}` and `{agg}` the database's JSON builders (`_sql`); values
+# travel as parameters (`transition_school`'s `params`). Every audit entry is written by
+# the database itself, from the rows the same statement changed: no share or membership
+# goes through Python.
+# The school's groupes de scolarité of the ending year, as the table `school_groups` (a
+# `WITH` on PostgreSQL, a temporary table on SQLite): the statements join these few rows,
+# never the whole `directory_group` table of the académie.
+SCHOOL_GROUPS = """SELECT id, name, kind FROM {group} WHERE structure_id = %(school)s
+    AND school_year_id = %(year)s AND kind IN (%(class)s, %(functional)s)"""
+IN_SCHOOL_GROUPS = "group_id IN (SELECT id FROM school_groups)"
+AUDIT_PURGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(share_purged)s, p.group_id, {object}(
+      'group', g.name,
+      'columns', {array}('share', 'resource_type', 'resource', 'rights', 'shared_by',
+                         'shared_at'),
+      'shares', {agg}({array}(
+        p.id, p.resource_type, p.resource_id,
+        TRIM(CASE WHEN p.can_read THEN 'read ' ELSE '' END
+             || CASE WHEN p.can_contrib THEN 'contrib ' ELSE '' END
+             || CASE WHEN p.can_manage THEN 'manage ' ELSE '' END
+             || CASE WHEN p.can_comment THEN 'comment' ELSE '' END),
+        COALESCE(u.login, ''), p.created_at))), %(now)s
+    FROM purged p JOIN school_groups g ON g.id = p.group_id
+    LEFT JOIN {user} u ON u.id = p.created_by_id
+    GROUP BY p.group_id, g.name"""
+# A member who already holds a named share keeps it (the unique constraint).
+CONVERT = """INSERT INTO {share} (resource_type, resource_id, user_id, can_read, can_contrib,
+      can_manage, can_comment, via, bookmark_name, created_by_id, created_at, updated_at)
+    SELECT p.resource_type, p.resource_id, m.user_id, TRUE, FALSE, FALSE, FALSE,
+      %(direct)s, '', p.created_by_id, %(now)s, %(now)s
+    FROM purged p JOIN {membership} m ON m.group_id = p.group_id
+    JOIN {user} u ON u.id = m.user_id
+    WHERE u.state NOT IN (%(deleted)s, %(predeleted)s)
+    ON CONFLICT DO NOTHING"""
+AUDIT_CONVERTED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(share_converted)s, p.group_id, {object}(
+      'group', g.name, 'shares', {agg}(p.id),
+      'users', (SELECT {agg}(m.user_id) FROM {membership} m WHERE m.group_id = p.group_id)),
+      %(now)s
+    FROM purged p JOIN school_groups g ON g.id = p.group_id
+    GROUP BY p.group_id, g.name"""
+PURGED_COUNTS = """SELECT p.resource_type, u.login, COUNT(*) FROM purged p
+    LEFT JOIN {user} u ON u.id = p.created_by_id GROUP BY p.resource_type, u.login"""
+ARCHIVE = """INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at)
+    SELECT group_id, user_id, source, created_at, %(now)s FROM ended
+    WHERE TRUE ON CONFLICT DO NOTHING"""
+AUDIT_ENDED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(memberships_ended)s, e.group_id,
+      {object}('group', g.name, 'count', COUNT(*)), %(now)s
+    FROM ended e JOIN school_groups g ON g.id = e.group_id GROUP BY e.group_id, g.name"""
+ENDED_COUNTS = """SELECT kind, COUNT(*), SUM(n) FROM (
+      SELECT g.kind, COUNT(*) AS n FROM ended e JOIN school_groups g ON g.id = e.group_id
+      GROUP BY g.id, g.kind) per_group
+    GROUP BY kind"""
+AUDIT_CLOSED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(class_archived)s, id, {object}('name', name), %(now)s
+    FROM closed"""
+AUDIT_UNFLAGGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(director_ended)s, f.user_id, {object}('login', u.login),
+      %(now)s
+    FROM unflagged f JOIN {user} u ON u.id = f.user_id"""
+
+
+def _purge_shares(cursor: Any, params: dict[str, Any], *, convert: bool) -> list[Any]:
+    """Deletes the shares to the school's groupes de scolarité, with one audit entry per
+    group listing them (and, when `convert`, named read shares for the group's members);
+    returns (resource type, author's login, count) rows."""
+    then = [AUDIT_PURGED, CONVERT, AUDIT_CONVERTED] if convert else [AUDIT_PURGED]
+    return _change(cursor, "purged", table="share", action="DELETE", where=IN_SCHOOL_GROUPS,
+                   columns="id, resource_type, resource_id, group_id, can_read, can_contrib, "
+                           "can_manage, can_comment, created_by_id, created_at",
+                   then=then, result=PURGED_COUNTS, params=params)
+
+
+def _end_memberships(cursor: Any, params: dict[str, Any]) -> list[Any]:
+    """Moves the memberships of the school's groupes de scolarité to the history, with one
+    audit entry per group; returns (group kind, groups, memberships) rows."""
+    return _change(cursor, "ended", table="membership", action="DELETE", where=IN_SCHOOL_GROUPS,
+                   columns="id, group_id, user_id, source, created_at",
+                   then=[ARCHIVE, AUDIT_ENDED], result=ENDED_COUNTS, params=params)
+
+
+def _archive_classes(cursor: Any, params: dict[str, Any]) -> int:
+    rows = _change(cursor, "closed", table="school_class", action="SET closed_at = %(now)s",
+                   where="structure_id = %(school)s AND school_year_id = %(year)s "
+                         "AND closed_at IS NULL",
+                   columns="id, name", then=[AUDIT_CLOSED], result="SELECT COUNT(*) FROM closed",
+                   params=params)
+    return int(rows[0][0])
+
+
+def _end_director_flags(cursor: Any, params: dict[str, Any]) -> int:
+    rows = _change(cursor, "unflagged", table="attachment", action="SET is_director = FALSE",
+                   where="structure_id = %(school)s AND is_director", columns="id, user_id",
+                   then=[AUDIT_UNFLAGGED], result="SELECT COUNT(*) FROM unflagged",
+                   params=params)
+    return int(rows[0][0])
+
+
+def _lock(cursor: Any, structure: Structure) -> None:
+    """Locks the school's row: two runs at once do one school once. On PostgreSQL the
+    school's commit does not wait for its WAL to reach the disk (`synchronous_commit`
+    off, for this transaction only): a crash may lose the last schools' transactions whole
+    — changes and audit together, redone by the next run — never half of one, and the
+    run's final record, committed normally, flushes every school before it."""
+    if connection.vendor == "postgresql":
+        cursor.execute(_sql("SELECT set_config('synchronous_commit', 'off', true) "
+                            "FROM {structure} WHERE id = %s FOR UPDATE"), [structure.pk])
+    else:
+        cursor.execute(_sql("SELECT id FROM {structure} WHERE id = %s"), [structure.pk])
 
 
 @transaction.atomic
 def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun) -> SchoolReport:
-    """Do it for one school, in one transaction; returns what was done. Bulk statements
-    only: a constant number of queries per school whatever its size."""
-    # Lock the school's row: two runs at once do one school once.
-    Structure.objects.select_for_update().filter(pk=structure.pk).first()
+    """Do it for one school, in one transaction; returns what was done. Set-based SQL
+    only, audit included: a constant number of queries per school whatever its size, and
+    no share or membership goes through Python."""
     report = SchoolReport(uai=structure.uai, name=structure.name)
-    now = timezone.now()
-    entries: list[AuditEntry] = []
-    groups = list(_scolarite_groups(structure, ctx.ending).values_list("pk", "kind", "name"))
-    group_ids = [pk for pk, _kind, _name in groups]
     calendar = ctx.calendar(structure)
     convert = calendar is not None and calendar.convert_purged_shares
-
-    ended_by_group = dict(Membership.objects.filter(group_id__in=group_ids).values("group_id")
-                          .annotate(n=Count("id")).values_list("group_id", "n").order_by())
-    members: dict[int, list[int]] = {}
-    if convert:
-        for gid, uid in Membership.objects.filter(group_id__in=group_ids).values_list(
-                "group_id", "user_id").order_by():
-            members.setdefault(gid, []).append(uid)
-
-    # Shares to the groups: one audit entry per group lists every purged share.
-    purged = list(Share.objects.filter(group_id__in=group_ids).values_list(
-        "pk", "resource_type", "resource_id", "group_id", *RIGHT_COLUMNS,
-        "created_by_id", "created_by__login", "created_at").order_by("group_id", "pk"))
-    names = {pk: name for pk, _kind, name in groups}
-    per_group: dict[int, list[list[Any]]] = {}
-    conversions: list[Share] = []
-    for (pk, resource_type, resource_id, group_id, *rights, by_id, by_login,
-         created_at) in purged:
-        app = app_of(resource_type)
-        report.shares_purged[app] += 1
-        report.purged_by_owner[by_login or "?"] += 1
-        per_group.setdefault(group_id, []).append([
-            pk, resource_type, resource_id,
-            [c[4:] for c, on in zip(RIGHT_COLUMNS, rights, strict=True) if on],
-            by_login or "", created_at.isoformat()])
+    params = {
+        "school": structure.pk, "year": ctx.ending.pk, "run": run.pk,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "class": GroupKind.CLASS.value, "functional": GroupKind.FUNCTIONAL.value,
+        "direct": Via.DIRECT.value,
+        "deleted": State.DELETED.value, "predeleted": State.PREDELETED.value,
+        **{kind.value: kind.value for kind in AuditEntry.Kind}}
+    with connection.cursor() as cursor:
+        _lock(cursor, structure)
+        if connection.vendor != "postgresql":
+            cursor.execute("DROP TABLE IF EXISTS temp.school_groups")
+            cursor.execute(_sql("CREATE TEMP TABLE school_groups AS " + SCHOOL_GROUPS), params)
+        for resource_type, login, count in _purge_shares(cursor, params, convert=convert):
+            report.shares_purged[app_of(resource_type)] += count
+            report.purged_by_owner[login or "?"] += count
         if convert:
-            conversions += [Share(resource_type=resource_type, resource_id=resource_id,
-                                  user_id=uid, can_read=True, via=Via.DIRECT,
-                                  created_by_id=by_id, created_at=now)
-                            for uid in members.get(group_id, [])]
-            report.shares_converted[app] += 1
-    for group_id, rows in per_group.items():
-        entries.append(_audit(
-            run, structure, AuditEntry.Kind.SHARE_PURGED, group_id, group=names[group_id],
-            columns=["share", "resource_type", "resource", "rights", "shared_by", "shared_at"],
-            shares=rows))
-        if convert:
-            entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_CONVERTED, group_id,
-                                  group=names[group_id], shares=[r[0] for r in rows],
-                                  users=members.get(group_id, [])))
-    if purged:
-        Share.objects.filter(group_id__in=group_ids).delete()
-    if conversions:
-        alive = set(User.objects.alive().filter(
-            pk__in={c.user_id for c in conversions}).values_list("pk", flat=True))
-        # A member who already holds a named share keeps it (the unique constraint).
-        Share.objects.bulk_create([c for c in conversions if c.user_id in alive],
-                                  ignore_conflicts=True, batch_size=1000)
-
-    if ended_by_group:
-        _archive_memberships(group_ids, now)
-        Membership.objects.filter(group_id__in=group_ids).delete()
-    report.memberships_ended = sum(ended_by_group.values())
-    for gid, kind, name in groups:
-        if ended_by_group.get(gid):
+            report.shares_converted = Counter(report.shares_purged)
+        for kind, groups, memberships in _end_memberships(cursor, params):
             if kind == GroupKind.CLASS:
-                report.class_groups_closed += 1
+                report.class_groups_closed += groups
             else:
-                report.functional_groups_closed += 1
-            entries.append(_audit(run, structure, AuditEntry.Kind.MEMBERSHIPS_ENDED, gid,
-                                  group=name, count=ended_by_group[gid]))
-
-    classes = SchoolClass.objects.filter(structure=structure, school_year=ctx.ending,
-                                         closed_at__isnull=True)
-    for pk, name in classes.values_list("pk", "name"):
-        entries.append(_audit(run, structure, AuditEntry.Kind.CLASS_ARCHIVED, pk, name=name))
-    report.classes_archived = classes.update(closed_at=now)
-
-    flags = _director_flags(structure, ctx)
-    for user_id, login in flags.values_list("user_id", "user__login"):
-        entries.append(_audit(run, structure, AuditEntry.Kind.DIRECTOR_ENDED, user_id,
-                              login=login))
-    report.director_flags_ended = flags.update(is_director=False)
+                report.functional_groups_closed += groups
+            report.memberships_ended += int(memberships)
+        report.classes_archived = _archive_classes(cursor, params)
+        if not ctx.keeps_director_flags(structure):
+            report.director_flags_ended = _end_director_flags(cursor, params)
+        if connection.vendor != "postgresql":
+            cursor.execute("DROP TABLE temp.school_groups")
     report.shares_kept = ctx.kept_shares(structure)
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
     return report
 
 

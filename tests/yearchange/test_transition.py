@@ -186,21 +186,61 @@ def test_a_failed_school_is_reported_and_the_next_run_finishes(personas, shared,
     """Resumable: one school failing half-way rolls back alone; running again does it."""
     from preau.yearchange import transition
 
-    real = transition._archive_memberships
+    real = transition._end_memberships
     calls: list[int] = []
 
-    def failing(group_ids, now):
+    def failing(cursor, params):
         calls.append(1)
         if len(calls) == 1:  # the first school (by UAI): after its shares were deleted
             raise RuntimeError("disk full")
-        return real(group_ids, now)
+        return real(cursor, params)
 
-    monkeypatch.setattr(transition, "_archive_memberships", failing)
+    monkeypatch.setattr(transition, "_end_memberships", failing)
     first = _run()
     assert first["errors"] == [{"uai": personas.school.uai, "error": "disk full"}]
     assert Share.objects.filter(group=shared["pupils"]).exists()  # rolled back
     assert Membership.objects.filter(group__school_class=personas.school_class).exists()
-    monkeypatch.setattr(transition, "_archive_memberships", real)
+    monkeypatch.setattr(transition, "_end_memberships", real)
     second = _run()
     assert second["errors"] == [] and second["shares_purged"]["total"] == 2
     assert _run()["changes"] == 0
+
+
+def test_audit_says_what_changed(personas, shared):
+    """The audit, written by the database from the rows it changed, names each purged
+    share, each group emptied, each class archived and each head-teacher flag ended."""
+    p = personas
+    folder = shared["class_folder"]
+    purged = {s.pk: s for s in Share.objects.filter(group__school_class=p.school_class)}
+    run = run_transition(today=TRANSITION_DAY)
+    entries = list(AuditEntry.objects.filter(run=run, structure=p.school))
+    by_kind: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    shares = by_kind[AuditEntry.Kind.SHARE_PURGED]
+    assert {e.object_id for e in shares} == {s.group_id for s in purged.values()}
+    for entry in shares:
+        group = Group.objects.get(pk=entry.object_id)
+        assert entry.details["group"] == group.name
+        assert entry.details["columns"] == ["share", "resource_type", "resource", "rights",
+                                            "shared_by", "shared_at"]
+        [row] = entry.details["shares"]
+        assert row[:5] == [purged[row[0]].pk, "documents.node", folder.pk, "read",
+                           p.teacher.login]
+        assert row[5].startswith(purged[row[0]].created_at.strftime("%Y-%m-%d"))
+    ended = {e.object_id: e.details for e in by_kind[AuditEntry.Kind.MEMBERSHIPS_ENDED]}
+    pupils = shared["pupils"]
+    assert ended[pupils.pk] == {"group": pupils.name, "count": 1}
+    assert ArchivedMembership.objects.filter(group=pupils).count() == 1
+    closed = {e.object_id: e.details for e in by_kind[AuditEntry.Kind.CLASS_ARCHIVED]}
+    assert closed[p.school_class.pk] == {"name": p.school_class.name}
+    assert set(closed) == set(SchoolClass.objects.filter(
+        structure=p.school, closed_at__isnull=False).values_list("pk", flat=True))
+    flags = by_kind[AuditEntry.Kind.DIRECTOR_ENDED]
+    assert {(e.object_id, e.details["login"]) for e in flags} == {
+        (a.user_id, a.user.login) for a in StructureAttachment.objects.filter(
+            structure=p.school, user__in=[e.object_id for e in flags])}
+    assert flags
+    school = next(s for s in run.report["schools"] if s["uai"] == p.school.uai)
+    assert sum(e["count"] for e in ended.values()) == school["memberships_ended"]
+    assert len(closed) == school["classes_archived"]

@@ -21,6 +21,7 @@ change, so running twice changes nothing):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,7 +230,14 @@ def _json_functions() -> dict[str, str]:
 
 
 def _sql(template: str) -> str:
-    return template.format(**_tables(), **_json_functions())
+    return _sql_of(template, connection.vendor)
+
+
+@functools.cache
+def _sql_of(template: str, vendor: str) -> str:
+    """The text of a statement for this database (made once per process)."""
+    names = {**_tables(), **_json_functions()}
+    return template.format(**names, authors=AUTHORS.format(**names))
 
 
 def _change(cursor: Any, name: str, *, table: str, action: str, where: str, columns: str,
@@ -277,6 +285,9 @@ def _change(cursor: Any, name: str, *, table: str, action: str, where: str, colu
 SCHOOL_GROUPS = """SELECT id, name, kind FROM {group} WHERE structure_id = %(school)s
     AND school_year_id = %(year)s AND kind IN (%(class)s, %(functional)s)"""
 IN_SCHOOL_GROUPS = "group_id IN (SELECT id FROM school_groups)"
+# The purged shares' authors: a few accounts per school, looked up once each (not once
+# per share).
+AUTHORS = "SELECT id, login FROM {user} WHERE id IN (SELECT created_by_id FROM purged)"
 AUDIT_PURGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
     SELECT %(run)s, %(school)s, %(share_purged)s, p.group_id, {object}(
       'group', g.name,
@@ -290,7 +301,7 @@ AUDIT_PURGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, de
              || CASE WHEN p.can_comment THEN 'comment' ELSE '' END),
         COALESCE(u.login, ''), p.created_at))), %(now)s
     FROM purged p JOIN school_groups g ON g.id = p.group_id
-    LEFT JOIN {user} u ON u.id = p.created_by_id
+    LEFT JOIN ({authors}) u ON u.id = p.created_by_id
     GROUP BY p.group_id, g.name"""
 # A member who already holds a named share keeps it (the unique constraint).
 CONVERT = """INSERT INTO {share} (resource_type, resource_id, user_id, can_read, can_contrib,
@@ -309,7 +320,8 @@ AUDIT_CONVERTED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id,
     FROM purged p JOIN school_groups g ON g.id = p.group_id
     GROUP BY p.group_id, g.name"""
 PURGED_COUNTS = """SELECT p.resource_type, u.login, COUNT(*) FROM purged p
-    LEFT JOIN {user} u ON u.id = p.created_by_id GROUP BY p.resource_type, u.login"""
+    LEFT JOIN ({authors}) u ON u.id = p.created_by_id
+    GROUP BY p.resource_type, u.login"""
 ARCHIVE = """INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at)
     SELECT group_id, user_id, source, created_at, %(now)s FROM ended
     WHERE TRUE ON CONFLICT DO NOTHING"""

@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/bench_yearchange.py [--schools 500] [--shares 1000000]
         [--database postgres://postgres@127.0.0.1:5432/preau_bench_yearchange]
-        [--template NAME] [--profile FILE]
+        [--classes 9] [--template NAME] [--profile FILE]
 
 Builds, in its own PostgreSQL database (dropped and created), an académie written with
-COPY: --schools schools, 9 classes each of 25 pupils, 1.4 parents per pupil, 10 teachers per
-school, their school and class profile groups and memberships (the shape the feeds write),
-and --shares shares of documents, a third of them to class groups, the rest to named users
-(half) and to school groups. Then, in the same run:
+COPY: --schools schools, --classes classes (9) each of 25 pupils, 1.4 parents per pupil,
+10 teachers per school, their school and class profile groups and memberships (the shape
+the feeds write), and --shares shares of documents made by the schools' teachers, a third
+of them to class groups of the teacher's school, the rest to named users (half) and to
+school groups. The shares of one school are spread over the whole table (made in turn by
+every school), as a year of sharing leaves them. Then, in the same run:
 
 - the floor: the same writes as plain SQL, set-based for the whole académie (archive and
   delete the ending year's class-group memberships, delete the shares to those groups,
@@ -81,7 +83,7 @@ def next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def build(schools: int, shares: int) -> dict[str, int]:
+def build(schools: int, shares: int, classes: int = 9) -> dict[str, int]:
     """The académie, written with COPY (ids taken from the sequences)."""
     from django.db import transaction
     from django.utils import timezone
@@ -107,13 +109,13 @@ def build(schools: int, shares: int) -> dict[str, int]:
         classes: list[tuple[Any, ...]] = []
         groups: list[tuple[Any, ...]] = []
         memberships: list[tuple[Any, ...]] = []
-        per_school = 9 * 25 + int(9 * 25 * 1.4) + 10
+        per_school = classes * 25 + int(classes * 25 * 1.4) + 10
         user_ids = iter(next_ids("accounts_user", schools * per_school))
-        class_ids = iter(next_ids("directory_schoolclass", schools * 9))
-        group_ids = iter(next_ids("directory_group", schools * (5 + 9 * 4)))
+        class_ids = iter(next_ids("directory_schoolclass", schools * classes))
+        group_ids = iter(next_ids("directory_group", schools * (5 + classes * 4)))
         teachers_of: dict[int, list[int]] = {}
         all_users: list[int] = []
-        class_groups: list[tuple[int, int]] = []  # (group id, school id)
+        class_groups: dict[int, list[int]] = {}  # school id → its class groups' ids
         school_groups: list[int] = []
 
         def user(profile: str, sid: int, director: bool = False) -> int:
@@ -138,7 +140,7 @@ def build(schools: int, shares: int) -> dict[str, int]:
             teachers_of[sid] = teachers
             for t in teachers:
                 memberships.append((sgroups["Teacher"], t, "feed", now))
-            for c, level in enumerate(CLASSES):
+            for c, level in enumerate(CLASSES[:classes]):
                 cid = next(class_ids)
                 classes.append((cid, sid, year.pk, f"{level}-{c}", f"{level} A", f'["{level}"]',
                                 None, now))
@@ -146,7 +148,7 @@ def build(schools: int, shares: int) -> dict[str, int]:
                 for profile in ("Student", "Relative", "Teacher", "Personnel"):
                     gid = next(group_ids)
                     cgroups[profile] = gid
-                    class_groups.append((gid, sid))
+                    class_groups.setdefault(sid, []).append(gid)
                     groups.append((gid, "class", f"{profile} {level} {sid}", sid, cid, year.pk,
                                    profile, None, "", f"{profile.lower()} {level}", now))
                 memberships.append((cgroups["Teacher"], teachers[c], "manual", now))
@@ -181,7 +183,8 @@ def build(schools: int, shares: int) -> dict[str, int]:
             kind = n % 6
             user_id = group_id = None
             if kind < 2:
-                group_id = rng.choice(class_groups)[0]
+                # A teacher shares with the class groups of her own school.
+                group_id = rng.choice(class_groups[sid])
             elif kind < 4:
                 group_id = school_groups[(n * 7) % len(school_groups)]
             else:
@@ -291,6 +294,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--shares", type=int, default=1_000_000)
+    parser.add_argument("--classes", type=int, default=9, choices=range(1, len(CLASSES) + 1),
+                        metavar="1-9", help="classes per school")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--template", default="",
                         help="keep the built académie as this database and start from it")
@@ -318,7 +323,7 @@ def main() -> None:
             counts = table_counts()
             how = f"copied from the template {args.template}"
         else:
-            counts = build(args.schools, args.shares)
+            counts = build(args.schools, args.shares, args.classes)
             how = "built"
             if args.template:
                 connection.close()

@@ -83,7 +83,7 @@ def next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def build(schools: int, shares: int, classes: int = 9) -> dict[str, int]:
+def build(schools: int, shares: int, per_school_classes: int = 9) -> dict[str, int]:
     """The académie, written with COPY (ids taken from the sequences)."""
     from django.db import transaction
     from django.utils import timezone
@@ -109,10 +109,10 @@ def build(schools: int, shares: int, classes: int = 9) -> dict[str, int]:
         classes: list[tuple[Any, ...]] = []
         groups: list[tuple[Any, ...]] = []
         memberships: list[tuple[Any, ...]] = []
-        per_school = classes * 25 + int(classes * 25 * 1.4) + 10
+        per_school = per_school_classes * 25 + int(per_school_classes * 25 * 1.4) + 10
         user_ids = iter(next_ids("accounts_user", schools * per_school))
-        class_ids = iter(next_ids("directory_schoolclass", schools * classes))
-        group_ids = iter(next_ids("directory_group", schools * (5 + classes * 4)))
+        class_ids = iter(next_ids("directory_schoolclass", schools * per_school_classes))
+        group_ids = iter(next_ids("directory_group", schools * (5 + per_school_classes * 4)))
         teachers_of: dict[int, list[int]] = {}
         all_users: list[int] = []
         class_groups: dict[int, list[int]] = {}  # school id → its class groups' ids
@@ -140,7 +140,7 @@ def build(schools: int, shares: int, classes: int = 9) -> dict[str, int]:
             teachers_of[sid] = teachers
             for t in teachers:
                 memberships.append((sgroups["Teacher"], t, "feed", now))
-            for c, level in enumerate(CLASSES[:classes]):
+            for c, level in enumerate(CLASSES[:per_school_classes]):
                 cid = next(class_ids)
                 classes.append((cid, sid, year.pk, f"{level}-{c}", f"{level} A", f'["{level}"]',
                                 None, now))

@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime
 import functools
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -208,10 +210,6 @@ def school_report(structure: Structure, ctx: RunContext) -> SchoolReport:
     return report
 
 
-RIGHT_COLUMNS = ("can_read", "can_contrib", "can_manage", "can_comment")
-SHARE_COLUMNS = ("share", "resource_type", "resource", "rights", "shared_by", "shared_at")
-
-
 def _tables() -> dict[str, str]:
     models: dict[str, Any] = {
         "share": Share, "group": Group, "membership": Membership, "user": User,
@@ -240,46 +238,13 @@ def _sql_of(template: str, vendor: str) -> str:
     return template.format(**names, authors=AUTHORS.format(**names))
 
 
-def _change(cursor: Any, name: str, *, table: str, action: str, where: str, columns: str,
-            then: list[str], result: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Deletes (`action` "DELETE") or updates (`action` "SET …") the rows of `table` (a key
-    of `_tables`) that match `where`, runs the statements of `then` over the changed rows
-    (their `columns`, as the table `name`), and returns the rows of the query `result`
-    over them.
-
-    PostgreSQL does it in one statement, `WITH name AS (DELETE … RETURNING …), name_0 AS
-    (INSERT …) SELECT …`: the rows changed and the rows audited are the same by
-    construction. SQLite has no data-modifying `WITH`: the rows go through a temporary
-    table (its transactions take the write lock at BEGIN, so nothing changes between the
-    statements). The text is built from this module's constants only."""
-    target, where = _tables()[table], _sql(where)
-    change = f"DELETE FROM {target}" if action == "DELETE" else f"UPDATE {target} {action}"  # noqa: S608
-    if connection.vendor == "postgresql":
-        groups = f"school_groups AS ({_sql(SCHOOL_GROUPS)}), " if "school_groups" in (
-            where + "".join(then) + result) else ""
-        steps = "".join(f", {name}_{n} AS ({_sql(statement)})"
-                        for n, statement in enumerate(then))
-        cursor.execute(f"WITH {groups}{name} AS ({change} WHERE {where} RETURNING {columns})"
-                       f"{steps} {_sql(result)}", params)
-        return list(cursor.fetchall())
-    cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT {columns} FROM {target} "  # noqa: S608
-                   f"WHERE {where}", params)
-    cursor.execute(f"{change} WHERE id IN (SELECT id FROM temp.{name})", params)  # noqa: S608
-    for statement in then:
-        cursor.execute(_sql(statement), params)
-    cursor.execute(_sql(result), params)
-    rows = list(cursor.fetchall())
-    cursor.execute(f"DROP TABLE temp.{name}")
-    return rows
-
-
 # The SQL of one school's transition. `{share}`, `{group}`… are the models' quoted table
 # names, `{object}`, `{array}` and `{agg}` the database's JSON builders (`_sql`); values
 # travel as parameters (`transition_school`'s `params`). Every audit entry is written by
 # the database itself, from the rows the same statement changed: no share or membership
 # goes through Python.
-# The school's groupes de scolarité of the ending year, as the table `school_groups` (a
+#
+# The school's groupes de scolarité of the ending year are the table `school_groups` (a
 # `WITH` on PostgreSQL, a temporary table on SQLite): the statements join these few rows,
 # never the whole `directory_group` table of the académie.
 SCHOOL_GROUPS = """SELECT id, name, kind FROM {group} WHERE structure_id = %(school)s
@@ -303,7 +268,9 @@ AUDIT_PURGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, de
     FROM purged p JOIN school_groups g ON g.id = p.group_id
     LEFT JOIN ({authors}) u ON u.id = p.created_by_id
     GROUP BY p.group_id, g.name"""
-# A member who already holds a named share keeps it (the unique constraint).
+# A member who already holds a named share keeps it (the unique constraint). On
+# PostgreSQL this reads the memberships as they were when the school's statement began,
+# before `ended` removes them.
 CONVERT = """INSERT INTO {share} (resource_type, resource_id, user_id, can_read, can_contrib,
       can_manage, can_comment, via, bookmark_name, created_by_id, created_at, updated_at)
     SELECT p.resource_type, p.resource_id, m.user_id, TRUE, FALSE, FALSE, FALSE,
@@ -319,9 +286,6 @@ AUDIT_CONVERTED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id,
       %(now)s
     FROM purged p JOIN school_groups g ON g.id = p.group_id
     GROUP BY p.group_id, g.name"""
-PURGED_COUNTS = """SELECT p.resource_type, u.login, COUNT(*) FROM purged p
-    LEFT JOIN ({authors}) u ON u.id = p.created_by_id
-    GROUP BY p.resource_type, u.login"""
 ARCHIVE = """INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at)
     SELECT group_id, user_id, source, created_at, %(now)s FROM ended
     WHERE TRUE ON CONFLICT DO NOTHING"""
@@ -329,10 +293,6 @@ AUDIT_ENDED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, det
     SELECT %(run)s, %(school)s, %(memberships_ended)s, e.group_id,
       {object}('group', g.name, 'count', COUNT(*)), %(now)s
     FROM ended e JOIN school_groups g ON g.id = e.group_id GROUP BY e.group_id, g.name"""
-ENDED_COUNTS = """SELECT kind, COUNT(*), SUM(n) FROM (
-      SELECT g.kind, COUNT(*) AS n FROM ended e JOIN school_groups g ON g.id = e.group_id
-      GROUP BY g.id, g.kind) per_group
-    GROUP BY kind"""
 AUDIT_CLOSED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
     SELECT %(run)s, %(school)s, %(class_archived)s, id, {object}('name', name), %(now)s
     FROM closed"""
@@ -342,61 +302,107 @@ AUDIT_UNFLAGGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id,
     FROM unflagged f JOIN {user} u ON u.id = f.user_id"""
 
 
-def _purge_shares(cursor: Any, params: dict[str, Any], *, convert: bool) -> list[Any]:
-    """Deletes the shares to the school's groupes de scolarité, with one audit entry per
-    group listing them (and, when `convert`, named read shares for the group's members);
-    returns (resource type, author's login, count) rows."""
-    then = [AUDIT_PURGED, CONVERT, AUDIT_CONVERTED] if convert else [AUDIT_PURGED]
-    return _change(cursor, "purged", table="share", action="DELETE", where=IN_SCHOOL_GROUPS,
-                   columns="id, resource_type, resource_id, group_id, can_read, can_contrib, "
-                           "can_manage, can_comment, created_by_id, created_at",
-                   then=then, result=PURGED_COUNTS, params=params)
+@dataclass(frozen=True)
+class Step:
+    """One change of a school's transition: delete (`action` "DELETE") or update
+    (`action` "SET …") the rows of `table` (a key of `_tables`) that match `where`, run
+    the statements of `then` over the changed rows (their `columns`, as the table
+    `name`), and count them with `result`, a query whose rows are (step name, key, login,
+    count, count)."""
+
+    name: str
+    table: str
+    action: str
+    where: str
+    columns: str
+    then: tuple[str, ...]
+    result: str
 
 
-def _end_memberships(cursor: Any, params: dict[str, Any]) -> list[Any]:
-    """Moves the memberships of the school's groupes de scolarité to the history, with one
-    audit entry per group; returns (group kind, groups, memberships) rows."""
-    return _change(cursor, "ended", table="membership", action="DELETE", where=IN_SCHOOL_GROUPS,
-                   columns="id, group_id, user_id, source, created_at",
-                   then=[ARCHIVE, AUDIT_ENDED], result=ENDED_COUNTS, params=params)
+def _steps(structure: Structure, ctx: RunContext) -> list[Step]:
+    """The school's changes, in order."""
+    calendar = ctx.calendar(structure)
+    convert = calendar is not None and calendar.convert_purged_shares
+    steps = [
+        Step("purged", "share", "DELETE", IN_SCHOOL_GROUPS,
+             "id, resource_type, resource_id, group_id, can_read, can_contrib, can_manage, "
+             "can_comment, created_by_id, created_at",
+             (AUDIT_PURGED, CONVERT, AUDIT_CONVERTED) if convert else (AUDIT_PURGED,),
+             "SELECT 'purged', p.resource_type, u.login, COUNT(*), 0 FROM purged p "
+             "LEFT JOIN ({authors}) u ON u.id = p.created_by_id "
+             "GROUP BY p.resource_type, u.login"),
+        Step("ended", "membership", "DELETE", IN_SCHOOL_GROUPS,
+             "id, group_id, user_id, source, created_at", (ARCHIVE, AUDIT_ENDED),
+             # per kind of group: the groups closed and their memberships ended
+             "SELECT 'ended', kind, NULL, COUNT(*), SUM(n) FROM (SELECT g.kind, COUNT(*) AS n "
+             "FROM ended e JOIN school_groups g ON g.id = e.group_id GROUP BY g.id, g.kind) "
+             "per_group GROUP BY kind"),
+        Step("closed", "school_class", "SET closed_at = %(now)s",
+             "structure_id = %(school)s AND school_year_id = %(year)s AND closed_at IS NULL",
+             "id, name", (AUDIT_CLOSED,), "SELECT 'closed', NULL, NULL, COUNT(*), 0 FROM closed"),
+    ]
+    if not ctx.keeps_director_flags(structure):
+        steps.append(Step(
+            "unflagged", "attachment", "SET is_director = FALSE",
+            "structure_id = %(school)s AND is_director", "id, user_id", (AUDIT_UNFLAGGED,),
+            "SELECT 'unflagged', NULL, NULL, COUNT(*), 0 FROM unflagged"))
+    return steps
 
 
-def _archive_classes(cursor: Any, params: dict[str, Any]) -> int:
-    rows = _change(cursor, "closed", table="school_class", action="SET closed_at = %(now)s",
-                   where="structure_id = %(school)s AND school_year_id = %(year)s "
-                         "AND closed_at IS NULL",
-                   columns="id, name", then=[AUDIT_CLOSED], result="SELECT COUNT(*) FROM closed",
-                   params=params)
-    return int(rows[0][0])
+@functools.cache
+def _one_statement(steps: tuple[Step, ...]) -> str:
+    """PostgreSQL: the school's whole transition as one statement — atomic by itself —,
+    `WITH school_groups AS (…), locked AS (SELECT … FOR UPDATE), purged AS (DELETE …
+    RETURNING …), purged_0 AS (INSERT INTO yearchange_auditentry … FROM purged), ended AS
+    (DELETE …) … SELECT <locked> UNION ALL <each step's counts>`. The rows changed and the
+    rows audited are the same by construction; every part sees the school as it was when
+    the statement began. The school's row is locked first (the first branch of the final
+    query), so two runs at once do a school once."""
+    parts = [f"school_groups AS ({_sql(SCHOOL_GROUPS)})",
+             _sql("locked AS (SELECT id FROM {structure} WHERE id = %(school)s FOR UPDATE)")]
+    results = ["SELECT 'locked', NULL, NULL, COUNT(*), 0 FROM locked"]
+    for step in steps:
+        target = _tables()[step.table]
+        change = (f"DELETE FROM {target}" if step.action == "DELETE"  # noqa: S608
+                  else f"UPDATE {target} {step.action}")
+        parts.append(f"{step.name} AS ({change} WHERE {_sql(step.where)} "
+                     f"RETURNING {step.columns})")
+        parts += [f"{step.name}_{n} AS ({_sql(statement)})"
+                  for n, statement in enumerate(step.then)]
+        results.append(_sql(step.result))
+    return "WITH " + ",\n".join(parts) + "\n" + "\nUNION ALL ".join(results)
 
 
-def _end_director_flags(cursor: Any, params: dict[str, Any]) -> int:
-    rows = _change(cursor, "unflagged", table="attachment", action="SET is_director = FALSE",
-                   where="structure_id = %(school)s AND is_director", columns="id, user_id",
-                   then=[AUDIT_UNFLAGGED], result="SELECT COUNT(*) FROM unflagged",
-                   params=params)
-    return int(rows[0][0])
-
-
-def _lock(cursor: Any, structure: Structure) -> None:
-    """Locks the school's row: two runs at once do one school once. On PostgreSQL the
-    school's commit does not wait for its WAL to reach the disk (`synchronous_commit`
-    off, for this transaction only): a crash may lose the last schools' transactions whole
-    — changes and audit together, redone by the next run — never half of one, and the
-    run's final record, committed normally, flushes every school before it."""
-    if connection.vendor == "postgresql":
-        cursor.execute(_sql("SELECT set_config('synchronous_commit', 'off', true) "
-                            "FROM {structure} WHERE id = %s FOR UPDATE"), [structure.pk])
-    else:
-        cursor.execute(_sql("SELECT id FROM {structure} WHERE id = %s"), [structure.pk])
+def _one_by_one(cursor: Any, steps: list[Step], params: dict[str, Any]) -> list[Any]:
+    """SQLite, which has no data-modifying `WITH`: each step's rows go through a
+    temporary table, in the transaction of `transition_school` (SQLite's transactions
+    take the write lock at BEGIN, so nothing changes between the statements)."""
+    cursor.execute("DROP TABLE IF EXISTS temp.school_groups")
+    cursor.execute(_sql("CREATE TEMP TABLE school_groups AS " + SCHOOL_GROUPS), params)
+    rows = []
+    for step in steps:
+        target = _tables()[step.table]
+        change = (f"DELETE FROM {target}" if step.action == "DELETE"  # noqa: S608
+                  else f"UPDATE {target} {step.action}")
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{step.name}")
+        cursor.execute(f"CREATE TEMP TABLE {step.name} AS SELECT {step.columns} "  # noqa: S608
+                       f"FROM {target} WHERE {_sql(step.where)}", params)
+        cursor.execute(f"{change} WHERE id IN (SELECT id FROM temp.{step.name})", params)  # noqa: S608
+        for statement in step.then:
+            cursor.execute(_sql(statement), params)
+        cursor.execute(_sql(step.result), params)
+        rows += cursor.fetchall()
+        cursor.execute(f"DROP TABLE temp.{step.name}")
+    cursor.execute("DROP TABLE temp.school_groups")
+    return rows
 
 
 def _prepared_cursor() -> Any:
-    """A cursor whose statements PostgreSQL prepares once and plans from then on with
-    the values (psycopg's server-side binding: after a few runs of the same text, it is
-    prepared): each school runs the same few statements, whose parsing and planning
-    would otherwise cost as much as their execution for a small school. Elsewhere, the
-    usual cursor. Either way wrapped by Django (query logging, `CaptureQueriesContext`)."""
+    """A cursor whose statements PostgreSQL prepares once and then only executes
+    (psycopg's server-side binding prepares a text run a few times): every school runs
+    the same statement, whose parsing and planning would otherwise cost about as much as
+    its execution for a small school. Elsewhere, the usual cursor. Either way wrapped by
+    Django (query logging, `CaptureQueriesContext`)."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     import psycopg
@@ -407,14 +413,12 @@ def _prepared_cursor() -> Any:
             else connection.make_cursor(raw))
 
 
-@transaction.atomic
 def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun) -> SchoolReport:
-    """Do it for one school, in one transaction; returns what was done. Set-based SQL
-    only, audit included: a constant number of queries per school whatever its size, and
-    no share or membership goes through Python."""
+    """Do it for one school, atomically; returns what was done. Set-based SQL only, audit
+    included: on PostgreSQL one statement (one round trip) per school, on SQLite a
+    transaction of a constant number of statements, whatever the school's size; no share
+    or membership goes through Python."""
     report = SchoolReport(uai=structure.uai, name=structure.name)
-    calendar = ctx.calendar(structure)
-    convert = calendar is not None and calendar.convert_purged_shares
     params = {
         "school": structure.pk, "year": ctx.ending.pk, "run": run.pk,
         "now": connection.ops.adapt_datetimefield_value(timezone.now()),
@@ -422,27 +426,33 @@ def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun)
         "direct": Via.DIRECT.value,
         "deleted": State.DELETED.value, "predeleted": State.PREDELETED.value,
         **{kind.value: kind.value for kind in AuditEntry.Kind}}
-    with _prepared_cursor() as cursor:
-        _lock(cursor, structure)
-        if connection.vendor != "postgresql":
-            cursor.execute("DROP TABLE IF EXISTS temp.school_groups")
-            cursor.execute(_sql("CREATE TEMP TABLE school_groups AS " + SCHOOL_GROUPS), params)
-        for resource_type, login, count in _purge_shares(cursor, params, convert=convert):
-            report.shares_purged[app_of(resource_type)] += count
+    steps = _steps(structure, ctx)
+    if connection.vendor == "postgresql":
+        # Alone, the statement is its own transaction; within a caller's transaction, a
+        # savepoint keeps a failure to this school.
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, _prepared_cursor() as cursor:
+            cursor.execute(_one_statement(tuple(steps)), params)
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            rows = _one_by_one(cursor, steps, params)
+    for step, key, login, count, more in rows:
+        if step == "purged":
+            report.shares_purged[app_of(key)] += count
             report.purged_by_owner[login or "?"] += count
-        if convert:
-            report.shares_converted = Counter(report.shares_purged)
-        for kind, groups, memberships in _end_memberships(cursor, params):
-            if kind == GroupKind.CLASS:
-                report.class_groups_closed += groups
+        elif step == "ended":
+            if key == GroupKind.CLASS:
+                report.class_groups_closed += count
             else:
-                report.functional_groups_closed += groups
-            report.memberships_ended += int(memberships)
-        report.classes_archived = _archive_classes(cursor, params)
-        if not ctx.keeps_director_flags(structure):
-            report.director_flags_ended = _end_director_flags(cursor, params)
-        if connection.vendor != "postgresql":
-            cursor.execute("DROP TABLE temp.school_groups")
+                report.functional_groups_closed += count
+            report.memberships_ended += int(more)
+        elif step == "closed":
+            report.classes_archived = count
+        elif step == "unflagged":
+            report.director_flags_ended = count
+    if any(step.name == "purged" and CONVERT in step.then for step in steps):
+        report.shares_converted = Counter(report.shares_purged)
     report.shares_kept = ctx.kept_shares(structure)
     return report
 
@@ -457,6 +467,35 @@ def _schools(academy: Academy | None, structure: Structure | None) -> Any:
     if academy is not None:
         schools = schools.filter(academy=academy)
     return schools.order_by("uai")
+
+
+def _school(school: Structure, ctx: RunContext, run: TransitionRun, *, dry_run: bool,
+            errors: list[dict[str, str]]) -> SchoolReport | None:
+    try:
+        return school_report(school, ctx) if dry_run else transition_school(school, ctx, run)
+    except Exception as error:  # one school's failure must not stop the others
+        errors.append({"uai": school.uai, "error": str(error)})
+        return None
+
+
+@contextmanager
+def _asynchronous_commits() -> Iterator[None]:
+    """On PostgreSQL, outside a caller's transaction, each school's statement commits
+    without waiting for its WAL to reach the disk (`synchronous_commit` off for the
+    session, during the schools only). A crash may then lose the last schools' commits,
+    each whole — changes and audit together — which the next run redoes; never half of
+    one. The run's final record is committed normally, and that flushes every commit
+    before it."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def run_transition(*, today: datetime.date, academy: Academy | None = None,
@@ -483,20 +522,18 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
     totals: dict[str, Counter[str]] = {k: Counter() for k in (
         "class_groups_closed", "memberships_ended", "shares_purged", "shares_kept",
         "shares_converted")}
-    for school in _schools(academy, structure).select_related("academy"):
-        try:
-            report = (school_report(school, ctx) if dry_run
-                      else transition_school(school, ctx, run))
-        except Exception as error:  # one school's failure must not stop the others
-            errors.append({"uai": school.uai, "error": str(error)})
-            continue
-        schools.append(report.as_json())
-        totals["class_groups_closed"]["class"] += report.class_groups_closed
-        totals["class_groups_closed"]["functional"] += report.functional_groups_closed
-        totals["memberships_ended"]["directory"] += report.memberships_ended
-        totals["shares_purged"].update(report.shares_purged)
-        totals["shares_kept"].update(report.shares_kept)
-        totals["shares_converted"].update(report.shares_converted)
+    with nullcontext() if dry_run else _asynchronous_commits():
+        for school in _schools(academy, structure).select_related("academy"):
+            report = _school(school, ctx, run, dry_run=dry_run, errors=errors)
+            if report is None:
+                continue
+            schools.append(report.as_json())
+            totals["class_groups_closed"]["class"] += report.class_groups_closed
+            totals["class_groups_closed"]["functional"] += report.functional_groups_closed
+            totals["memberships_ended"]["directory"] += report.memberships_ended
+            totals["shares_purged"].update(report.shares_purged)
+            totals["shares_kept"].update(report.shares_kept)
+            totals["shares_converted"].update(report.shares_converted)
     run.report = {
         "dry_run": dry_run, "from_year": ending.name,
         "to_year": new.name if new is not None else _next_year_bounds(ending)[0],

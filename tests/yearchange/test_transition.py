@@ -183,24 +183,30 @@ def test_transition_queries_do_not_grow_with_the_school(personas):
 
 
 def test_a_failed_school_is_reported_and_the_next_run_finishes(personas, shared, monkeypatch):
-    """Resumable: one school failing half-way rolls back alone; running again does it."""
+    """Resumable: one school failing half-way (a statement the database refuses, after its
+    shares were deleted) rolls back alone, with its audit; running again finishes it."""
     from preau.yearchange import transition
 
-    real = transition._end_memberships
-    calls: list[int] = []
+    real = transition._steps
 
-    def failing(cursor, params):
-        calls.append(1)
-        if len(calls) == 1:  # the first school (by UAI): after its shares were deleted
-            raise RuntimeError("disk full")
-        return real(cursor, params)
+    def failing(structure, ctx):
+        steps = real(structure, ctx)
+        if structure == personas.school:  # after the shares, before the memberships
+            steps.insert(1, transition.Step(
+                "broken", "membership", "DELETE", "no_such_column = 1", "id", (),
+                "SELECT 'broken', NULL, NULL, 0, 0"))
+        return steps
 
-    monkeypatch.setattr(transition, "_end_memberships", failing)
+    monkeypatch.setattr(transition, "_steps", failing)
     first = _run()
-    assert first["errors"] == [{"uai": personas.school.uai, "error": "disk full"}]
+    assert [e["uai"] for e in first["errors"]] == [personas.school.uai]
+    assert "no_such_column" in first["errors"][0]["error"]
+    assert [s["uai"] for s in first["schools"]] == [personas.other_school.uai]
     assert Share.objects.filter(group=shared["pupils"]).exists()  # rolled back
     assert Membership.objects.filter(group__school_class=personas.school_class).exists()
-    monkeypatch.setattr(transition, "_end_memberships", real)
+    assert not AuditEntry.objects.filter(structure=personas.school).exists()
+    assert AuditEntry.objects.filter(structure=personas.other_school).exists()
+    monkeypatch.setattr(transition, "_steps", real)
     second = _run()
     assert second["errors"] == [] and second["shares_purged"]["total"] == 2
     assert _run()["changes"] == 0
@@ -244,3 +250,36 @@ def test_audit_says_what_changed(personas, shared):
     school = next(s for s in run.report["schools"] if s["uai"] == p.school.uai)
     assert sum(e["count"] for e in ended.values()) == school["memberships_ended"]
     assert len(closed) == school["classes_archived"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_each_school_commits_alone(personas, shared, monkeypatch):
+    """As the command and the worker run it (autocommit): on PostgreSQL each school is one
+    statement committed alone; a failing school leaves the others done, and the session's
+    settings are as before."""
+    from django.db import connection
+
+    from preau.yearchange import transition
+
+    real = transition._steps
+
+    def failing(structure, ctx):
+        steps = real(structure, ctx)
+        if structure == personas.other_school:
+            steps.append(transition.Step("broken", "membership", "DELETE",
+                                         "no_such_column = 1", "id", (),
+                                         "SELECT 'broken', NULL, NULL, 0, 0"))
+        return steps
+
+    monkeypatch.setattr(transition, "_steps", failing)
+    assert not connection.in_atomic_block
+    report = _run()
+    assert [e["uai"] for e in report["errors"]] == [personas.other_school.uai]
+    assert report["shares_purged"]["total"] == 2
+    assert not Share.objects.filter(group=shared["pupils"]).exists()
+    assert AuditEntry.objects.filter(structure=personas.school).exists()
+    assert not AuditEntry.objects.filter(structure=personas.other_school).exists()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

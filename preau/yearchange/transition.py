@@ -171,17 +171,26 @@ def _director_flags(structure: Structure, ctx: RunContext) -> Any:
     return StructureAttachment.objects.filter(structure=structure, is_director=True)
 
 
+KEPT_SHARES = """SELECT a.structure_id, k.resource_type, SUM(k.n)
+    FROM (SELECT created_by_id, resource_type, COUNT(*) AS n FROM {share}
+          WHERE group_id IS NULL OR group_id NOT IN (
+            SELECT id FROM {group} WHERE school_year_id = %(year)s
+            AND kind IN (%(class)s, %(functional)s))
+          GROUP BY created_by_id, resource_type) k
+    JOIN {attachment} a ON a.user_id = k.created_by_id
+    GROUP BY a.structure_id, k.resource_type"""
+
+
 def kept_shares_by_school(ending: SchoolYear) -> dict[int, Counter[str]]:
     """Per school, the shares made by its people that no transition purges: one grouped
-    query for the whole run (a query per school would scan the shares once per school)."""
-    purged = Group.objects.filter(kind__in=SCOLARITE_KINDS, school_year=ending).values("pk")
-    rows = (Share.objects.exclude(group__in=purged)
-            .filter(created_by__attachments__isnull=False)
-            .values_list("created_by__attachments__structure_id", "resource_type")
-            .annotate(n=Count("id")).order_by())
+    query for the whole run (a query per school would scan the shares once per school),
+    which counts per author first and then attaches the authors to their schools."""
     kept: dict[int, Counter[str]] = {}
-    for structure_id, resource_type, count in rows:
-        kept.setdefault(structure_id, Counter())[app_of(resource_type)] += count
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(KEPT_SHARES), {"year": ending.pk, "class": GroupKind.CLASS.value,
+                                           "functional": GroupKind.FUNCTIONAL.value})
+        for structure_id, resource_type, count in cursor.fetchall():
+            kept.setdefault(structure_id, Counter())[app_of(resource_type)] += int(count)
     return kept
 
 

@@ -532,7 +532,7 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
         "class_groups_closed", "memberships_ended", "shares_purged", "shares_kept",
         "shares_converted")}
     with nullcontext() if dry_run else _asynchronous_commits():
-        for school in _schools(academy, structure).select_related("academy"):
+        for school in _schools(academy, structure).select_related("academy").iterator(500):
             report = _school(school, ctx, run, dry_run=dry_run, errors=errors)
             if report is None:
                 continue

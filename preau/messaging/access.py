@@ -123,20 +123,20 @@ def folder_rows(user: User) -> list[FolderRow]:
     own = list(MailFolder.objects.filter(owner=user))
     for folder in own:
         rows[str(folder.pk)] = FolderRow(str(folder.pk), folder.name, mail_folder=folder)
-    counts = (copies_of(user).order_by()
-              .values("folder", "mail_folder", "trashed_at__isnull")
-              .annotate(total=Count("pk"), unread=Count("pk", filter=Q(is_unread=True))))
+    alive, trashed = Q(trashed_at__isnull=True), Q(trashed_at__isnull=False)
+    counts = (copies_of(user).order_by().values("folder", "mail_folder")
+              .annotate(total=Count("pk", filter=alive),
+                        unread=Count("pk", filter=alive & Q(is_unread=True)),
+                        trash=Count("pk", filter=trashed),
+                        trash_unread=Count("pk", filter=trashed & Q(is_unread=True))))
     for count in counts:
-        if not count["trashed_at__isnull"]:
-            key = TRASH
-        elif count["mail_folder"] is not None:
-            key = str(count["mail_folder"])
-        else:
-            key = count["folder"]
-        row = rows.get(key)
-        if row is not None:
-            row.total += count["total"]
-            row.unread += count["unread"]
+        key = str(count["mail_folder"]) if count["mail_folder"] is not None else count["folder"]
+        for row_key, total, unread in ((key, count["total"], count["unread"]),
+                                       (TRASH, count["trash"], count["trash_unread"])):
+            row = rows.get(row_key)
+            if row is not None:
+                row.total += total
+                row.unread += unread
     return list(rows.values())
 
 

@@ -374,10 +374,11 @@ def _save(request: HttpRequest, user: User, draft: Message | None) -> HttpRespon
     searches, saves or sends."""
     post = request.POST
     to, cc = post.getlist("to"), post.getlist("cc")
-    values = {"to": to, "cc": cc, "subject": post.get("subject", ""),
+    values: dict[str, Any] = {"to": to, "cc": cc, "subject": post.get("subject", ""),
               "body": post.get("body", "")}
     try:
-        draft = check_save_draft(user, draft, **values)
+        draft = check_save_draft(user, draft, to=to, cc=cc, subject=values["subject"],
+                                 body=values["body"])
     except MessagingError as error:
         messages.error(request, str(error))
         return _compose_page(request, user, draft, values=values, status=400)

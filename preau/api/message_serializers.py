@@ -13,15 +13,17 @@ from preau.messaging.access import TRASH
 from preau.messaging.models import Address, Attachment, MessageCopy
 from preau.messaging.text import plain_text, safe_html
 
-RECIPIENTS = serializers.ListField(
-    child=serializers.RegexField(r"^(user|group):[0-9]+$", max_length=30), required=False,
-    default=list, help_text='People and groups within your reach: "user:ID", "group:ID".')
+
+def recipients_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.RegexField(r"^(user|group):[0-9]+$", max_length=30), required=False,
+        default=list, help_text='People and groups within your reach: "user:ID", "group:ID".')
 
 
 class FolderRowSerializer(serializers.Serializer):
     key = serializers.CharField(help_text='"inbox", "sent", "drafts", "trash", or the id of '
                                           "one of your folders.")
-    label = serializers.CharField()
+    name = serializers.CharField(source="label")
     own = serializers.BooleanField(help_text="One of your own folders.")
     total = serializers.IntegerField()
     unread = serializers.IntegerField()
@@ -109,8 +111,8 @@ class MessageDetailSerializer(MessageSummarySerializer):
 
 
 class ComposeSerializer(serializers.Serializer):
-    to = RECIPIENTS
-    cc = RECIPIENTS
+    to = recipients_field()
+    cc = recipients_field()
     subject = serializers.CharField(max_length=255, required=False, default="",
                                     allow_blank=True)
     body = serializers.CharField(required=False, default="", allow_blank=True,

@@ -78,7 +78,7 @@ BINARY = OpenApiResponse(OpenApiTypes.BINARY, description=(
 class MailApiView(ApiView, GenericAPIView):
     # Refused actions become 400 (413 for full spaces) with their message in `detail`.
 
-    pagination_class = ApiPagination
+    pagination_class: type[ApiPagination] | None = ApiPagination
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, MessagingError):

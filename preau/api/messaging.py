@@ -306,8 +306,10 @@ class DraftAttachmentListView(MailApiView):
             raise MessagingError(_("This file is too large: the limit is %(limit)s per file.")
                                  % {"limit": filesizeformat(settings.PREAU_UPLOAD_MAX_BYTES)})
         uploads = files.getlist("file")
-        if len(uploads) != 1:
-            raise Refused(_("Send one file in the multipart/form-data field “file”."))
+        if not uploads:
+            raise Refused(_("Send the file in the multipart/form-data field “file”."))
+        if len(uploads) > 1:
+            raise Refused(_("Send one file per request."))
         return uploads[0]
 
 

@@ -19,7 +19,7 @@ def test_folders_with_counts(api_for, personas):
     send(p.teacher, [f"user:{p.parent.pk}"])
     rows = api_for(p.parent).get(f"{API}/folders/").json()
     assert [r["key"] for r in rows] == ["inbox", "sent", "drafts", "trash"]
-    assert rows[0] == {"key": "inbox", "name": "Inbox", "own": False, "total": 1, "unread": 1}
+    assert rows[0] == {"key": "inbox", "name": "Réception", "own": False, "total": 1, "unread": 1}
     made = api_for(p.parent).post(f"{API}/folders/", {"name": "École"})
     assert made.status_code == 201 and made.json()["own"]
 

@@ -75,7 +75,7 @@ def test_recipients_only_within_reach(personas):
     with pytest.raises(MessagingError):
         check_save_draft(p.pupil, None, to=[f"user:{p.other_pupil.pk}"])
     other_class = class_group(p.other_class, Profile.STUDENT)
-    with pytest.raises(MessagingError, match="out of your reach"):
+    with pytest.raises(MessagingError, match="hors de votre portée"):
         check_save_draft(p.teacher, None, to=[f"group:{other_class.pk}"])
     with pytest.raises(MessagingError):
         check_save_draft(p.teacher, None, to=["nobody:1"])
@@ -197,7 +197,7 @@ def test_a_full_recipient_refuses_the_whole_send_and_names_them(personas):
         check_send(p.teacher, message)
     assert refused.value.names == [p.parent.full_name]
     assert p.parent.full_name in str(refused.value)
-    assert "draft is kept" in str(refused.value)
+    assert "brouillon est conservé" in str(refused.value)
     message.refresh_from_db()
     assert message.is_draft
     assert MessageCopy.objects.filter(message=message).count() == 1  # the sender's draft
@@ -213,7 +213,7 @@ def test_a_full_sender_cannot_attach_and_is_told_their_figures(personas):
     p = personas
     do_set_user_quota(p.teacher, 1500)
     message = draft(p.teacher, [f"user:{p.parent.pk}"], files=[("a.pdf", PDF)])
-    with pytest.raises(RecipientsFull, match="you use 1000"):
+    with pytest.raises(RecipientsFull, match="vous utilisez 1000"):
         check_add_attachment(p.teacher, message, SimpleUploadedFile("b.pdf", PDF))
     assert message.attachments.count() == 1 and quota_of(p.teacher).used == 1000
     check_remove_attachment(p.teacher, message, message.attachments.get().pk)
@@ -229,7 +229,7 @@ def test_reply_reply_all_and_forward(personas):
     original = send(p.teacher, [f"group:{parents.pk}"], cc=[f"user:{p.colleague.pk}"],
                     subject="Sortie", body="<p>Rendez-vous à 8 h</p>", files=[("a.pdf", PDF)])
     reply = check_reply(p.parent, copy_of(p.parent, original)).draft
-    assert reply.subject == "Re: Sortie" and reply.parent == original
+    assert reply.subject == "Re : Sortie" and reply.parent == original
     assert [a.user_id for a in reply.addresses.all()] == [p.teacher.pk]
     assert "<blockquote><p>Rendez-vous à 8 h</p></blockquote>" in reply.body
     # Reply all from the parent: the teacher; the parents' group and the colleague are out
@@ -239,7 +239,7 @@ def test_reply_reply_all_and_forward(personas):
     assert (p.teacher.pk, None) in tokens and (None, parents.pk) in tokens
     assert outcome.dropped == [p.colleague.full_name]
     forward = check_forward(p.parent, copy_of(p.parent, original))
-    assert forward.subject == "Fwd: Sortie"
+    assert forward.subject == "Tr : Sortie"
     assert [a.name for a in forward.attachments.all()] == ["a.pdf"]
     assert forward.attachments.get().blob_key != original.attachments.get().blob_key
     assert quota_of(p.parent).used == 2000  # received + the forward's copy

@@ -26,7 +26,7 @@ def test_inbox_lists_unread_in_bold_and_the_layout_counts_them(client_for, perso
     page = client_for(p.parent).get(reverse("messaging:index")).content.decode()
     assert "Sortie au musée" in page
     assert 'class="unread"' in page and "nav-count" in page
-    assert "with attachments" in page or "pièce" in page
+    assert "avec pièces jointes" in page
 
 
 def test_reading_marks_read_and_shows_groups_then_people(client_for, personas):
@@ -113,8 +113,7 @@ def test_out_of_reach_recipient_is_refused_in_the_composer(client_for, personas)
     response = client_for(p.parent).post(reverse("messaging:compose"), {
         "to": [f"user:{p.other_teacher.pk}"], "subject": "x", "action": "send"})
     assert response.status_code == 400
-    assert "out of your reach" in response.content.decode() or "portée" in \
-        response.content.decode()
+    assert "hors de votre portée" in response.content.decode()
     assert not Message.objects.exists()
 
 
@@ -158,9 +157,9 @@ def test_reply_forward_mark_unread_and_folders(client_for, personas):
     response = client.post(reverse("messaging:reply", args=[message.pk]))
     reply = Message.objects.exclude(pk=message.pk).get()
     assert response["Location"] == reverse("messaging:draft", args=[reply.pk])
-    assert reply.subject == "Re: Sortie"
+    assert reply.subject == "Re : Sortie"
     client.post(reverse("messaging:forward", args=[message.pk]))
-    assert Message.objects.filter(subject="Fwd: Sortie", attachments__name="a.pdf").exists()
+    assert Message.objects.filter(subject="Tr : Sortie", attachments__name="a.pdf").exists()
     client.post(reverse("messaging:mark_unread", args=[message.pk]))
     assert copy_of(p.parent, message).is_unread
     client.post(reverse("messaging:create_folder"), {"name": "École"})

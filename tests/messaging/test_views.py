@@ -214,3 +214,25 @@ def test_hot_pages_query_counts_are_constant(client_for, personas, count,
         assert client.get(reverse("messaging:folder", args=["envoyes"])).status_code == 200
     with django_assert_num_queries(10):
         assert client.get(reverse("messaging:message", args=[message.pk])).status_code == 200
+
+
+def _spaces(text: str) -> str:
+    return text.replace("\xa0", " ").replace("\u202f", " ")
+
+
+def test_console_shows_attachments_in_the_accounts_usage(client_for, personas):
+    """The console's figure is the same counter: received attachments count, until the
+    recipient deletes the message for good."""
+    p = personas
+    message = send(p.teacher, [f"user:{p.parent.pk}"], files=[("photo.bin", b"m" * 1024**2)])
+    url = reverse("console:user", args=[p.parent.pk])
+    page = _spaces(client_for(p.ent_admin).get(url).content.decode())
+    assert "<dt>Utilisé</dt><dd>1 Mo (0 %)</dd>" in page
+    assert "les pièces jointes des messages" in page
+    copy = copy_of(p.parent, message)
+    from preau.messaging.actions import check_trash, do_empty_trash
+
+    check_trash(p.parent, [copy])
+    do_empty_trash(p.parent)
+    page = _spaces(client_for(p.ent_admin).get(url).content.decode())
+    assert "<dt>Utilisé</dt><dd>0 octets (0 %)</dd>" in page

@@ -575,6 +575,21 @@ def destroy_copies(copy_ids: Iterable[int]) -> int:
     return sum(freed.values())
 
 
+def do_release_mailboxes(user_ids: Iterable[int]) -> int:
+    """Final deletion of accounts (the feeds' life cycle): their copies go, with their own
+    folders; messages nobody else holds go with them. Others keep what they received from
+    or sent to these people. Returns the number of copies removed."""
+    ids = sorted(set(user_ids))
+    removed = 0
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        copies = list(MessageCopy.objects.filter(user_id__in=batch).values_list("pk", flat=True))
+        destroy_copies(copies)
+        MailFolder.objects.filter(owner_id__in=batch).delete()
+        removed += len(copies)
+    return removed
+
+
 # -- my folders -------------------------------------------------------------------------------
 
 

@@ -317,3 +317,21 @@ def test_year_change_deletes_no_message_and_keeps_the_group_label(personas):
         == {p.teacher.pk, p.pupil.pk}
     assert quota_of(p.pupil).used == 1000
     assert Group.objects.filter(pk=pupils.pk, kind=GroupKind.CLASS).exists()
+
+
+def test_final_deletion_of_an_account_removes_only_its_copies(
+        personas, django_capture_on_commit_callbacks):
+    from preau.messaging.actions import do_release_mailboxes
+
+    p = personas
+    shared = send(p.teacher, [f"user:{p.parent.pk}"], files=[("a.pdf", PDF)])
+    own_draft = draft(p.parent, [f"user:{p.teacher.pk}"], files=[("b.pdf", PDF)])
+    check_create_folder(p.parent, "Perso")
+    key = own_draft.attachments.get().blob_key
+    with django_capture_on_commit_callbacks(execute=True):
+        assert do_release_mailboxes([p.parent.pk]) == 2
+    assert not MessageCopy.objects.filter(user=p.parent).exists()
+    assert not p.parent.mail_folders.exists()
+    assert not Message.objects.filter(pk=own_draft.pk).exists() and not storage.exists(key)
+    assert access_copy(p.teacher, shared.pk)  # the sender keeps the message
+    assert quota_of(p.parent).used == 0

@@ -11,6 +11,7 @@ urlpatterns = [
     path("dossiers/nouveau/", views.create_folder, name="create_folder"),
     path("corbeille/vider/", views.empty_trash, name="empty_trash"),
     path("nouveau/", views.compose, name="compose"),
+    path("destinataires/", views.recipients, name="recipients"),
     path("brouillon/<int:message_id>/", views.draft, name="draft"),
     path("message/<int:message_id>/", views.message, name="message"),
     path("message/<int:message_id>/repondre/", views.reply, name="reply"),

@@ -351,6 +351,18 @@ def _compose_page(request: HttpRequest, user: User, draft: Message | None, *,
 
 
 @login_required
+@require_safe
+def recipients(request: HttpRequest) -> HttpResponse:
+    """The composer's search results alone (htmx, as one types): people and groups within
+    the user's reach whose name matches."""
+    query = request.GET.get("q", "").strip()
+    groups, people = recipient_candidates(_user(request), query)
+    return render(request, "messaging/_candidates.html", {
+        "query": query, "searched": bool(query), "group_candidates": groups,
+        "people_candidates": people})
+
+
+@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def compose(request: HttpRequest) -> HttpResponse:
     user = _user(request)

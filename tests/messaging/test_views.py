@@ -236,3 +236,18 @@ def test_console_shows_attachments_in_the_accounts_usage(client_for, personas):
     do_empty_trash(p.parent)
     page = _spaces(client_for(p.ent_admin).get(url).content.decode())
     assert "<dt>Utilisé</dt><dd>0 octets (0 %)</dd>" in page
+
+
+def test_recipient_search_offers_only_who_is_within_reach(client_for, personas):
+    p = personas
+    url = reverse("messaging:recipients")
+    assert client_for(None).get(url, {"q": "martin"}).status_code == 302
+    page = client_for(p.parent).get(url, {"q": "petit"}).content.decode()
+    assert f'value="user:{p.teacher.pk}"' in page  # her child's teacher
+    page = client_for(p.parent).get(url, {"q": "moreau"}).content.decode()
+    assert "user:" not in page and "Personne à votre portée" in page
+    parents = class_group(p.school_class, Profile.RELATIVE)
+    page = client_for(p.teacher).get(url, {"q": "parents"}).content.decode()
+    assert f'value="group:{parents.pk}"' in page
+    other = class_group(p.other_class, Profile.RELATIVE)
+    assert f'value="group:{other.pk}"' not in page

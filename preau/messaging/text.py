@@ -2,7 +2,8 @@
 
 The composer is a plain textarea: what it sends is either HTML (the allow-listed tags below,
 as a rich-text editor would produce) or plain text. Text without any tag is escaped and its
-lines become paragraphs and line breaks; anything else goes through nh3 with the allow-list.
+lines become paragraphs and line breaks; otherwise lines without a tag (text typed above a
+quoted reply) become paragraphs and the whole goes through nh3 with the allow-list.
 Bodies are cleaned when saved and cleaned again when shown (`clean` is idempotent), so a
 row written by any other path still cannot carry a script to a reader.
 """
@@ -35,7 +36,10 @@ def from_input(raw: str) -> str:
     if not raw:
         return ""
     if _TAG.search(raw):
-        return clean(raw)
+        # Text typed around HTML (above a quoted reply, say): its lines become paragraphs.
+        lines = [line if _TAG.search(line) else f"<p>{escape(line)}</p>"
+                 for line in raw.split("\n") if line.strip()]
+        return clean("".join(lines))
     paragraphs = [p for p in re.split(r"\n\s*\n", raw) if p.strip()]
     return "".join("<p>" + "<br>".join(escape(line) for line in p.split("\n")) + "</p>"
                    for p in paragraphs)

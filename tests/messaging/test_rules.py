@@ -291,6 +291,17 @@ def test_bodies_are_sanitised_against_xss(personas):
     assert "script" not in safe_html('<p>x</p><script>alert(1)</script>')
 
 
+def test_text_typed_above_a_quoted_reply_keeps_its_lines(personas):
+    p = personas
+    original = send(p.teacher, [f"user:{p.parent.pk}"], body="<p>Sortie jeudi</p>")
+    reply = check_reply(p.parent, copy_of(p.parent, original)).draft
+    typed = "Merci <3\nÀ jeudi\n" + reply.body
+    saved = check_save_draft(p.parent, reply, to=[f"user:{p.teacher.pk}"], subject="Re",
+                             body=typed)
+    assert saved.body.startswith("<p>Merci &lt;3</p><p>À jeudi</p>")
+    assert "<blockquote><p>Sortie jeudi</p></blockquote>" in saved.body
+
+
 def test_plain_text_bodies_keep_their_lines(personas):
     p = personas
     message = send(p.teacher, [f"user:{p.parent.pk}"], body="Bonjour <3\n\nÀ demain\net merci")

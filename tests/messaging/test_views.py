@@ -251,3 +251,22 @@ def test_recipient_search_offers_only_who_is_within_reach(client_for, personas):
     assert f'value="group:{parents.pk}"' in page
     other = class_group(p.other_class, Profile.RELATIVE)
     assert f'value="group:{other.pk}"' not in page
+
+
+def test_after_the_year_change_the_message_page_shows_the_group_label_and_the_names(
+        client_for, personas):
+    import datetime
+
+    from preau.yearchange.transition import run_transition
+
+    p = personas
+    pupils = class_group(p.school_class, Profile.STUDENT)
+    message = send(p.teacher, [f"group:{pupils.pk}"], subject="Fête de fin d'année")
+    run_transition(today=datetime.date(2024, 8, 24))
+    for user in (p.teacher, p.pupil):
+        inbox = "envoyes" if user == p.teacher else "reception"
+        listing = client_for(user).get(reverse("messaging:folder", args=[inbox]))
+        assert "Fête de fin d&#x27;année" in listing.content.decode()
+        page = client_for(user).get(reverse("messaging:message", args=[message.pk]))
+        text = page.content.decode()
+        assert pupils.name in text and p.pupil.full_name in text

@@ -46,7 +46,15 @@ from preau.documents.actions import (
     reserve_space,
 )
 from preau.documents.media import sniff_type
-from preau.documents.models import DEFAULT_QUOTAS, UNSET_QUOTA, App, Node, Quota, QuotaDefault
+from preau.documents.models import (
+    DEFAULT_QUOTAS,
+    UNSET_QUOTA,
+    WARN_RATIO,
+    App,
+    Node,
+    Quota,
+    QuotaDefault,
+)
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -289,23 +297,28 @@ class _NoSpace(Exception):
         self.full = full  # (user id, used, limit)
 
 
-def _charge_all(user_ids: list[int], size: int) -> None:
+def _charge_all(user_ids: list[int], size: int) -> list[int]:
     """Charge `size` bytes to every user, or to none: raise _NoSpace (the caller's
     transaction then rolls back). The quota rows are locked first, so two sends (or a send
-    and an upload) cannot together overshoot anyone's quota."""
+    and an upload) cannot together overshoot anyone's quota. Returns who passes 80 % now
+    (to be told, as the documents do)."""
     Quota.objects.bulk_create([Quota(user_id=uid) for uid in user_ids], ignore_conflicts=True)
     defaults = dict(QuotaDefault.objects.values_list("profile", "limit"))
     rows = list(Quota.objects.select_for_update(of=("self",)).filter(user_id__in=user_ids)
                 .values_list("user_id", "used", "limit_override", "user__profile"))
     full = []
+    nearly_full: list[int] = []
     for uid, used, override, profile in rows:
         limit = override if override is not None else defaults.get(
             profile, DEFAULT_QUOTAS.get(profile, UNSET_QUOTA))
         if used + size > limit:
             full.append((uid, used, limit))
+        elif used + size >= WARN_RATIO * limit:
+            nearly_full.append(uid)
     if full:
         raise _NoSpace(full)
     Quota.objects.filter(user_id__in=user_ids).update(used=F("used") + size)
+    return nearly_full
 
 
 def expand_recipients(message: Message) -> list[User]:
@@ -359,8 +372,7 @@ def check_send(sender: User, draft: Message) -> Message:
             locked = Message.objects.select_for_update().get(pk=draft.pk)
             if not locked.is_draft:
                 raise MessagingError(_("This message has already been sent."))
-            if size:
-                _charge_all([u.pk for u in recipients], size)
+            nearly_full = set(_charge_all([u.pk for u in recipients], size) if size else [])
             now = timezone.now()
             Message.objects.filter(pk=draft.pk).update(sent_at=now, updated_at=now)
             groups = {g.pk: g.name for g in Group.objects.filter(
@@ -377,8 +389,8 @@ def check_send(sender: User, draft: Message) -> Message:
     except _NoSpace as no_space:
         raise _recipients_full(no_space.full, size) from None
     draft.sent_at = now
-    if size:
-        for user in recipients:
+    for user in recipients:
+        if user.pk in nearly_full:
             check_quota_warning(user)
     log.info("message %s sent by %s to %s people", draft.pk, sender.pk, len(recipients))
     return draft

@@ -346,3 +346,12 @@ def test_final_deletion_of_an_account_removes_only_its_copies(
     assert not Message.objects.filter(pk=own_draft.pk).exists() and not storage.exists(key)
     assert access_copy(p.teacher, shared.pk)  # the sender keeps the message
     assert quota_of(p.parent).used == 0
+
+
+def test_recipients_passing_80_percent_are_told_once(personas, mailoutbox):
+    p = personas
+    p.parent.email = "marie.martin@example.org"
+    p.parent.save(update_fields=["email"])
+    do_set_user_quota(p.parent, 1100)
+    send(p.teacher, [f"user:{p.parent.pk}", f"user:{p.colleague.pk}"], files=[("a.pdf", PDF)])
+    assert [m.to for m in mailoutbox] == [["marie.martin@example.org"]]

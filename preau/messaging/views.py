@@ -384,7 +384,15 @@ def draft(request: HttpRequest, message_id: int) -> HttpResponse:
 def _save(request: HttpRequest, user: User, draft: Message | None) -> HttpResponse:
     """Every button of the composer saves the draft first (attachments included), then
     searches, saves or sends."""
-    post = request.POST
+    post, files = request.POST, request.FILES  # parse the body (it may stop at a file)
+    too_large = getattr(request, "preau_upload_too_large", None)
+    if too_large is not None:
+        # The body was cut at the too-large file: what follows it is lost, so nothing is
+        # saved (the draft keeps its last saved state).
+        messages.error(request, _("“%(name)s” is too large to be attached: nothing was "
+                                  "saved.") % {"name": too_large})
+        return redirect(reverse("messaging:draft", args=[draft.pk]) if draft
+                        else reverse("messaging:compose"))
     to, cc = post.getlist("to"), post.getlist("cc")
     values: dict[str, Any] = {"to": to, "cc": cc, "subject": post.get("subject", ""),
               "body": post.get("body", "")}
@@ -395,16 +403,13 @@ def _save(request: HttpRequest, user: User, draft: Message | None) -> HttpRespon
         messages.error(request, str(error))
         return _compose_page(request, user, draft, values=values, status=400)
     problems: list[str] = []
-    too_large = getattr(request, "preau_upload_too_large", None)
-    if too_large is not None:
-        problems.append(_("“%(name)s” is too large to be attached.") % {"name": too_large})
     for raw in post.getlist("remove_attachment"):
         if raw.isdigit():
             try:
                 check_remove_attachment(user, draft, int(raw))
             except MessagingError as error:
                 problems.append(str(error))
-    for upload in request.FILES.getlist("files"):
+    for upload in files.getlist("files"):
         try:
             check_add_attachment(user, draft, upload)
         except MessagingError as error:

@@ -270,3 +270,18 @@ def test_after_the_year_change_the_message_page_shows_the_group_label_and_the_na
         page = client_for(user).get(reverse("messaging:message", args=[message.pk]))
         text = page.content.decode()
         assert pupils.name in text and p.pupil.full_name in text
+
+
+def test_a_too_large_attachment_saves_nothing(client_for, personas, settings):
+    p = personas
+    settings.PREAU_UPLOAD_MAX_BYTES = 50
+    client = client_for(p.teacher)
+    client.post(reverse("messaging:compose"), {"to": [f"user:{p.parent.pk}"],
+                                               "subject": "Avant", "action": "save"})
+    draft = Message.objects.get()
+    response = client.post(reverse("messaging:draft", args=[draft.pk]), {
+        "files": [SimpleUploadedFile("gros.bin", b"x" * 500)], "subject": "Après",
+        "action": "send"}, follow=True)
+    assert "« gros.bin » est trop volumineux pour être joint" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.subject == "Avant" and draft.is_draft and not draft.attachments.exists()

@@ -99,7 +99,7 @@ def test_concurrent_sends_never_pass_a_recipients_quota():
     _assert_consistent(parent, colleague, 3)
 
 
-def _charge_without_lock(user_ids: list[int], size: int) -> None:
+def _charge_without_lock(user_ids: list[int], size: int) -> list[int]:
     """A read-then-write check, as it must NOT be written (no row lock)."""
     import time
 
@@ -113,6 +113,7 @@ def _charge_without_lock(user_ids: list[int], size: int) -> None:
     if full:
         raise actions._NoSpace(full)
     Quota.objects.filter(user_id__in=user_ids).update(used=F("used") + size)
+    return []
 
 
 @needs_postgresql

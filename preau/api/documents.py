@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -82,6 +81,7 @@ from preau.documents.actions import (
 )
 from preau.documents.models import FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
+from preau.documents.sizes import size_label
 from preau.sharing.access import shares_on
 from preau.sharing.actions import (
     SharingError,
@@ -175,7 +175,7 @@ class DocumentApiView(ApiView, GenericAPIView):
         files = self.request.FILES  # parses the body (and stops past the size limit)
         if getattr(self.request, "preau_upload_too_large", None):
             raise FileTooLarge(_("This file is too large: the limit is %(limit)s per file.")
-                               % {"limit": filesizeformat(settings.PREAU_UPLOAD_MAX_BYTES)})
+                               % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
         uploads = files.getlist("file")
         if not uploads:
             raise Refused(_("Send the file in the multipart/form-data field “file”."))

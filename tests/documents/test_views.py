@@ -74,7 +74,7 @@ def test_sections_in_french_with_the_gauge(client_for, personas, name):
     content = body(response)
     assert "Mes documents" in content and "Partagés avec moi" in content
     assert "Documents ajoutés dans les applis" in content and "Corbeille" in content
-    assert 'id="quota-gauge"' in content and "10,0\xa0Gio" in content
+    assert 'id="quota-gauge"' in content and "10\xa0Go" in content
     assert f'href="{url("index")}" aria-current="page">Documents</a>' in content
 
 
@@ -367,10 +367,10 @@ def test_trash_flow_and_the_gauge_going_down(client_for, personas):
     client = client_for(personas.teacher)
     folder = check_create_folder(personas.teacher, "Archives")
     upload(personas.teacher, "a.bin", b"a" * 3000, folder)
-    assert "2,9\xa0Kio" in _gauge(client)
+    assert "2,9\xa0Ko" in _gauge(client)
     response = client.post(url("delete", folder.pk))
     assert response.status_code == 302 and response["Location"] == url("index")
-    assert "2,9\xa0Kio" in _gauge(client)  # the trash still counts
+    assert "2,9\xa0Ko" in _gauge(client)  # the trash still counts
     trash = body(client.get(url("trash")))
     assert "Archives" in trash and "Mes documents" in trash  # origin place
     assert "compte encore dans votre espace" in trash
@@ -384,7 +384,7 @@ def test_trash_flow_and_the_gauge_going_down(client_for, personas):
     assert Node.objects.filter(pk=folder.pk).exists()  # a GET changes nothing
     response = client.post(url("empty_trash"))
     assert response.status_code == 302
-    assert "2,9\xa0Kio libérés" in body(client.get(url("trash")))
+    assert "2,9\xa0Ko libérés" in body(client.get(url("trash")))
     assert not Node.objects.filter(owner=personas.teacher).exists()
     assert "0\xa0octet" in _gauge(client)
     assert quota_of(personas.teacher).used == 0

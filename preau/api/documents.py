@@ -269,13 +269,6 @@ def _update(view: DocumentApiView, pk: int, kind: str, data: dict[str, Any],
             check_rename(user, node, data["name"])
 
 
-class OwnerSpaceFull(DocumentError):
-    """A contributor's new version does not fit in the file owner's quota: 413, without the
-    owner's figures."""
-
-    status = 413
-
-
 class CopyView(DocumentApiView):
     kind: str = NodeKind.FILE
 
@@ -370,13 +363,7 @@ class VersionListView(DocumentApiView):
         user = self.user()
         node = access.access_node(user, pk, Right.CONTRIB, kind=NodeKind.FILE)
         upload = self.one_upload()
-        try:
-            version = check_new_version(user, node, upload)
-        except QuotaExceeded as error:
-            if node.owner_id != user.pk:  # another person's space: no figures
-                raise OwnerSpaceFull(_("This file does not fit in its owner's document "
-                                       "space.")) from error
-            raise
+        version = check_new_version(user, node, upload)
         data = VersionSerializer(version, context={"current_id": version.pk}).data
         return Response(data, status=status.HTTP_201_CREATED)
 

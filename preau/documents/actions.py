@@ -72,6 +72,13 @@ class QuotaExceeded(DocumentError):
                 "limit": size_label(limit), "free": size_label(self.free)})
 
 
+class OwnerSpaceFull(DocumentError):
+    """A contributor's new version does not fit in the file owner's space: 413, without
+    the owner's figures (they are the owner's business)."""
+
+    status = 413
+
+
 # -- quota ------------------------------------------------------------------------------
 
 
@@ -298,7 +305,16 @@ def check_new_version(actor: User, node: Node, upload: UploadedFile) -> FileVers
         raise DocumentError(_("The file “%(name)s” is empty.") % {"name": upload.name})
     check_file_size(size)
     owner = node.owner
-    reserve_space(owner, size)
+    try:
+        reserve_space(owner, size)
+    except QuotaExceeded as error:
+        if owner.pk == actor.pk:
+            raise
+        raise OwnerSpaceFull(_(
+            "This file (%(size)s) does not fit in the document space of its owner, "
+            "%(owner)s: a new version counts in the owner's space. Ask them to free space, "
+            "or copy the file into your documents.") % {
+                "size": size_label(size), "owner": owner.full_name}) from error
     key = thumbnail = ""
     try:
         key, content_type, thumbnail = _store(actor, upload, size)

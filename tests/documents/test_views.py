@@ -452,6 +452,21 @@ def test_new_version_and_restore(client_for, personas):
     assert client.get(url("download", other.pk) + f"?version={first.pk}").status_code == 404
 
 
+def test_contributor_s_version_over_the_owner_s_quota(client_for, personas):
+    node = upload(personas.teacher, "sujet.txt", b"abc")
+    check_share(personas.teacher, node, users=[personas.colleague], rights=[Right.CONTRIB])
+    do_set_user_quota(personas.teacher, 5)
+    response = client_for(personas.colleague).post(
+        url("new_version", node.pk), {"file": SimpleUploadedFile("x.txt", b"abcdef")})
+    assert response.status_code == 413
+    content = body(response)
+    assert ("Ce fichier (6\xa0octets) ne tient pas dans l\u2019espace documentaire de Jeanne "
+            "Petit, à qui il appartient") in content
+    assert "vous utilisez" not in content  # the owner's figures are hers
+    assert FileVersion.objects.filter(node=node).count() == 1
+    assert quota_of(personas.teacher).used == 3
+
+
 def test_reader_cannot_add_a_version(client_for, personas, world):
     _folder, doc = world
     response = client_for(personas.colleague).post(

@@ -108,7 +108,10 @@ def test_console_plan_then_approve(client_for, personas, class_share, settings):
     plan = TransitionRun.objects.get(status="planned")
     assert response.url == f"/administration/changement-annee/{plan.pk}/"
     page = client.get(response.url).content.decode()
-    assert "Partages aux groupes de scolarité purgés" in page or "purg" in page
+    assert "Ce que fera la transition" in page
+    row = page[page.index("Partages aux groupes de scolarité purgés"):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="number">1</td><td>Espace documentaire : 1</td>' in row
     assert Share.objects.filter(group__isnull=False).exists()
     refused = client.post(f"/administration/changement-annee/{plan.pk}/approuver/", {})
     assert refused.status_code == 302 and not TransitionRun.objects.filter(plan=plan).exists()

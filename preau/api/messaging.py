@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponseBase
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -43,6 +42,7 @@ from preau.api.pagination import ApiPagination
 from preau.api.permissions import request_user
 from preau.api.views import REFUSED, ApiView, Refused
 from preau.documents.responses import blob_response
+from preau.documents.sizes import size_label
 from preau.messaging import access
 from preau.messaging.actions import (
     MessagingError,
@@ -304,7 +304,7 @@ class DraftAttachmentListView(MailApiView):
         files = self.request.FILES
         if getattr(self.request, "preau_upload_too_large", None):
             raise MessagingError(_("This file is too large: the limit is %(limit)s per file.")
-                                 % {"limit": filesizeformat(settings.PREAU_UPLOAD_MAX_BYTES)})
+                                 % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
         uploads = files.getlist("file")
         if not uploads:
             raise Refused(_("Send the file in the multipart/form-data field “file”."))

@@ -25,7 +25,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -55,6 +54,7 @@ from preau.documents.models import (
     Quota,
     QuotaDefault,
 )
+from preau.documents.sizes import size_label
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -231,8 +231,8 @@ def _quota_error(error: QuotaExceeded) -> MessagingError:
         "%(used)s of %(limit)s, %(free)s are free. Attachments of messages count in it too: "
         "delete received and sent messages you no longer need, then empty the trash of the "
         "Messagerie.") % {
-            "size": filesizeformat(error.size), "used": filesizeformat(error.used),
-            "limit": filesizeformat(error.limit), "free": filesizeformat(error.free)}, [])
+            "size": size_label(error.size), "used": size_label(error.used),
+            "limit": size_label(error.limit), "free": size_label(error.free)}, [])
 
 
 def check_add_attachment(sender: User, draft: Message, upload: UploadedFile | IO[bytes], *,
@@ -407,7 +407,7 @@ def _recipients_full(full: list[tuple[int, int, int]], size: int) -> RecipientsF
         "Not sent: the document spaces of %(names)s are too full to receive the attachments "
         "(%(size)s). Nothing was sent and your draft is kept: remove attachments or these "
         "recipients, or ask them to free space.",
-        len(labels)) % {"names": ", ".join(labels), "size": filesizeformat(size)}, labels)
+        len(labels)) % {"names": ", ".join(labels), "size": size_label(size)}, labels)
 
 
 def check_compose_and_send(sender: User, *, to: Sequence[str], cc: Sequence[str] = (),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from preau.accounts.models import User
 from preau.documents.responses import blob_response
+from preau.documents.sizes import size_label
 from preau.messaging.access import (
     TRASH,
     FolderKey,
@@ -261,10 +262,8 @@ def delete_for_good(request: HttpRequest, message_id: int) -> HttpResponse:
 @require_POST
 def empty_trash(request: HttpRequest) -> HttpResponse:
     freed = do_empty_trash(_user(request))
-    from django.template.defaultfilters import filesizeformat
-
     return _done(request, _("The trash is empty (%(freed)s freed).")
-                 % {"freed": filesizeformat(freed)}, folder_url(TRASH))
+                 % {"freed": size_label(freed)}, folder_url(TRASH))
 
 
 @login_required

@@ -235,7 +235,7 @@ def test_console_shows_attachments_in_the_accounts_usage(client_for, personas):
     check_trash(p.parent, [copy])
     do_empty_trash(p.parent)
     page = _spaces(client_for(p.ent_admin).get(url).content.decode())
-    assert "<dt>Utilisé</dt><dd>0 octets (0 %)</dd>" in page
+    assert "<dt>Utilisé</dt><dd>0 octet (0 %)</dd>" in page
 
 
 def test_recipient_search_offers_only_who_is_within_reach(client_for, personas):

@@ -169,6 +169,11 @@ def _check_warning(user: User) -> None:
         Quota.objects.filter(user=user).update(warned_at=None)
 
 
+def check_quota_warning(user: User) -> None:
+    """For other apps that charge the quota (the Messagerie's attachments): the 80 % alert."""
+    _check_warning(user)
+
+
 def do_set_profile_quota(profile: str, limit: int) -> None:
     QuotaDefault.objects.update_or_create(profile=profile, defaults={"limit": limit})
 
@@ -179,8 +184,12 @@ def do_set_user_quota(user: User, limit: int | None) -> None:
 
 
 def recount_quota(user_id: int) -> int:
-    """The exact usage, from the versions: for repair and for tests."""
+    """The exact usage, from the versions and the Messagerie's attachment charges (each
+    copy of a message records what it charged its holder): for repair and for tests."""
+    from preau.messaging.models import MessageCopy  # the one app that charges this quota too
+
     total = FileVersion.objects.filter(node__owner_id=user_id).aggregate(s=Sum("size"))["s"] or 0
+    total += MessageCopy.objects.filter(user_id=user_id).aggregate(s=Sum("charged"))["s"] or 0
     Quota.objects.update_or_create(user_id=user_id, defaults={"used": total})
     return int(total)
 

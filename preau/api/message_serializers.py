@@ -83,10 +83,11 @@ class MessageSummarySerializer(OutputSerializer):
         fields = ["id", "subject", "sender", "addresses", "folder", "unread", "draft", "date",
                   "sent_at", "has_attachments", "trashed_at"]
 
-    @extend_schema_field(PersonNameSerializer)
-    def get_sender(self, copy: MessageCopy) -> dict[str, Any]:
+    @extend_schema_field(PersonNameSerializer(allow_null=True))
+    def get_sender(self, copy: MessageCopy) -> dict[str, Any] | None:
+        """None for Préau's automatic notices."""
         sender = copy.message.sender
-        return {"id": sender.pk, "name": sender.full_name}
+        return {"id": sender.pk, "name": sender.full_name} if sender else None
 
     def get_folder(self, copy: MessageCopy) -> str:
         return _folder_key(copy)

@@ -329,7 +329,7 @@ def expand_recipients(message: Message) -> list[User]:
     members = set(Membership.objects.filter(group_id__in=group_ids)
                   .values_list("user_id", flat=True)) if group_ids else set()
     return list(User.objects.alive().filter(pk__in=user_ids | members)
-                .exclude(pk=message.sender_id).order_by("last_name", "first_name", "pk"))
+                .exclude(pk=message.sender_id or 0).order_by("last_name", "first_name", "pk"))
 
 
 def _check_still_reachable(sender: User, message: Message) -> list[Address]:
@@ -396,6 +396,25 @@ def check_send(sender: User, draft: Message) -> Message:
     return draft
 
 
+def do_deliver_notice(user_ids: Iterable[int], subject: str, body: str) -> Message | None:
+    """An automatic message from Préau itself (no sender, no attachment, nothing charged)
+    into each user's Réception: for what users must not miss, such as the year change's
+    warning to owners of class-group shares. Cannot be answered. `body` is text or the
+    allow-listed HTML (links to Préau's pages), sanitised like any body."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        notice = Message.objects.create(sender=None, subject=_clean_subject(subject),
+                                        body=from_input(body), created_at=now,
+                                        updated_at=now, sent_at=now)
+        MessageCopy.objects.bulk_create([
+            MessageCopy(message=notice, user_id=uid, folder=SystemFolder.INBOX,
+                        is_unread=True, date=now) for uid in ids])
+    return notice
+
+
 def _recipients_full(full: list[tuple[int, int, int]], size: int) -> RecipientsFull:
     people = {u.pk: u.full_name
               for u in User.objects.filter(pk__in=[uid for uid, _u, _l in full])}
@@ -430,7 +449,7 @@ def _prefixed(prefix: str, subject: str) -> str:
 def _quoted(message: Message) -> str:
     header = _("On %(date)s, %(name)s wrote:") % {
         "date": date_filter(message.sent_at, "SHORT_DATETIME_FORMAT"),
-        "name": message.sender.full_name}
+        "name": message.sender_name}
     return f"<p><br></p><p>{escape(header)}</p><blockquote>{message.body}</blockquote>"
 
 
@@ -446,10 +465,13 @@ def check_reply(user: User, copy: MessageCopy, *, reply_all: bool = False) -> Re
     message = copy.message
     if message.is_draft:
         raise MessagingError(_("A draft cannot be answered."))
+    sender = message.sender
+    if sender is None:
+        raise MessagingError(_("This automatic message from Préau cannot be answered."))
     addresses = list(message.addresses.all())
     wanted: list[tuple[str, int, str]] = []  # (kind, id, label)
-    if message.sender_id != user.pk:
-        wanted.append(("user", message.sender_id, message.sender.full_name))
+    if sender.pk != user.pk:
+        wanted.append(("user", sender.pk, sender.full_name))
     if reply_all or message.sender_id == user.pk:
         for a in addresses:
             if a.user_id and a.user_id != user.pk:

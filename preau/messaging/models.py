@@ -19,6 +19,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+NOTICE_SENDER = _("Préau (automatic message)")
+
 
 class SystemFolder(models.TextChoices):
     INBOX = "inbox", _("Inbox")
@@ -49,8 +51,9 @@ class MailFolder(models.Model):
 
 
 class Message(models.Model):
+    # None: an automatic notice from Préau itself (the year change's warning to owners…).
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+                               related_name="+", null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     body = models.TextField(_("message"), blank=True)  # sanitised HTML (messaging.text)
     created_at = models.DateTimeField(default=timezone.now)
@@ -67,6 +70,14 @@ class Message(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.sent_at is None
+
+    @property
+    def is_notice(self) -> bool:
+        return self.sender_id is None
+
+    @property
+    def sender_name(self) -> str:
+        return self.sender.full_name if self.sender else str(NOTICE_SENDER)
 
 
 class Address(models.Model):

@@ -38,6 +38,7 @@ from preau.documents.actions import check_create_folder
 from preau.documents.models import Node
 from preau.feeds.actions import do_set_feeds_frozen
 from preau.feeds.models import FeedRun
+from preau.messaging.models import MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right
 from preau.yearchange.banners import banners_for
@@ -45,6 +46,7 @@ from preau.yearchange.models import YearCalendar
 from preau.yearchange.transition import archived_classes_of, run_transition
 from tests.documents.helpers import upload
 from tests.feeds.importing import build_world, run_import, uai
+from tests.messaging.helpers import send
 
 D = datetime.date
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -108,6 +110,11 @@ def test_the_guide_year_change(tmp_path, client_for):
     assert access_node(pupil, inside.pk) and access_node(parent, inside.pk)
     assert access_node(other_pupil, via_class_bookmark.pk)
     files = Node.objects.count()
+    # ...and writes to her class's parents, with the outing's form attached.
+    letter = send(jeanne, [f"group:{parents_group.pk}"], subject="Sortie au musée",
+                  files=[("autorisation.pdf", b"%PDF-1.4 form")])
+    mailboxes = set(MessageCopy.objects.filter(message=letter).values_list("user", "folder"))
+    assert (parent.pk, "inbox") in mailboxes and (jeanne.pk, "sent") in mailboxes
     # Pupils and accounts an ENT admin made by hand keep their ENT logins.
     guest = check_create_account(admin, first_name="Louise", last_name="Accueil",
                                  profile=Profile.GUEST, structure=school0)
@@ -169,6 +176,13 @@ def test_the_guide_year_change(tmp_path, client_for):
     assert report["shares_purged"]["total"] == 3
     assert SchoolYear.objects.get(is_current=True) == new_year
     assert Node.objects.count() == files  # every file still exists
+    # Messages stay in every mailbox; the class group reads as it was, with its members.
+    assert set(MessageCopy.objects.filter(message=letter).values_list(
+        "user", "folder")) == mailboxes
+    for reader in (parent, jeanne):
+        page = client_for(reader).get(f"/messagerie/message/{letter.pk}/").content.decode()
+        assert parents_group.name in page and "autorisation.pdf" in page
+    assert parent.full_name in page  # Jeanne still sees whom the group reached, by name
     for reader in (pupil, parent):
         with pytest.raises(Http404):
             access_node(reader, inside.pk)

@@ -134,8 +134,6 @@ def do_notify_owners(today: datetime.date) -> int:
                   .values_list("created_by", flat=True).distinct())
         for owner in User.objects.filter(pk__in=list(owners)):
             count = class_group_shares(owner).count()
-            OwnerNotice.objects.get_or_create(user=owner, calendar=calendar,
-                                              defaults={"shares": count})
             subject = (_("Year change: %(n)s of your shares to class groups will be purged")
                        % {"n": count})
             text = (_("On %(date)s, shares to class groups (groupes de scolarité) are purged. "
@@ -143,10 +141,14 @@ def do_notify_owners(today: datetime.date) -> int:
                       "to next year's teacher, share it with the “manage” right. Préau lists "
                       "them under “My shares to class groups”.")
                     % {"date": calendar.transition.strftime("%d/%m/%Y")})
-            # In the Messagerie, which every owner reads, and by e-mail when there is one.
-            do_deliver_notice([owner.pk], subject, format_html(
-                '<p>{}</p><p><a href="{}">{}</a></p>', text, reverse("yearchange:my_shares"),
-                _("My shares to class groups")))
+            # In the Messagerie, which every owner reads, and by e-mail when there is one;
+            # recorded as told only with the message (a failure leaves it for the next run).
+            with transaction.atomic():
+                OwnerNotice.objects.get_or_create(user=owner, calendar=calendar,
+                                                  defaults={"shares": count})
+                do_deliver_notice([owner.pk], subject, format_html(
+                    '<p>{}</p><p><a href="{}">{}</a></p>', text,
+                    reverse("yearchange:my_shares"), _("My shares to class groups")))
             address = owner.academic_email or owner.email
             if address:
                 send_mail(subject, text, None, [address], fail_silently=True)

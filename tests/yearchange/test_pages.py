@@ -13,7 +13,7 @@ from preau.messaging.models import Message, MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right, Share
 from preau.yearchange.banners import banners_for
-from preau.yearchange.models import TransitionRun, YearCalendar
+from preau.yearchange.models import OwnerNotice, TransitionRun, YearCalendar
 from preau.yearchange.owners import do_notify_owners, purgeable_shares
 
 TODAY = timezone.localdate()
@@ -52,6 +52,21 @@ def test_owner_is_warned_fifteen_days_before(personas, class_share):
     assert "1 de vos partages" in notice.message.subject
     assert "/changement-annee/mes-partages/" in notice.message.body
     assert do_notify_owners(TODAY) == 0  # once
+    assert MessageCopy.objects.filter(user=personas.teacher).count() == 1
+
+
+def test_an_owner_is_told_only_with_the_notice(personas, class_share, monkeypatch):
+    _calendar(personas, transition=TODAY + datetime.timedelta(days=10))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the Messagerie is down")
+
+    monkeypatch.setattr("preau.yearchange.owners.do_deliver_notice", broken)
+    with pytest.raises(RuntimeError):
+        do_notify_owners(TODAY)
+    assert not OwnerNotice.objects.exists()  # not recorded as told: the next run tells
+    monkeypatch.undo()
+    assert do_notify_owners(TODAY) == 1
     assert MessageCopy.objects.filter(user=personas.teacher).count() == 1
 
 

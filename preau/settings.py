@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "preau.feeds",
     "preau.sharing",
     "preau.documents",
+    "preau.messaging",
     "preau.yearchange",
     "preau.console",
     "preau.api",

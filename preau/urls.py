@@ -8,6 +8,7 @@ urlpatterns = [
     path("compte/", include("preau.accounts.urls")),
     path("annuaire/", include("preau.directory.urls")),
     path("documents/", include("preau.documents.urls")),
+    path("messagerie/", include("preau.messaging.urls")),
     path("administration/", include("preau.console.urls")),
     path("changement-annee/", include("preau.yearchange.urls")),
     path("partages/", include("preau.sharing.urls")),

@@ -102,3 +102,16 @@ def test_english_when_the_user_chooses_it(client):
     response = client.get("/compte/connexion/")
     assert response["Content-Language"] == "en"
     assert "Log in" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_language_switch_is_in_the_header_then_in_the_footer(client_for, personas):
+    """Anonymous pages offer it at the top; once logged in, the menu needs the width and the
+    switch moves to the footer of every page."""
+    page = client_for(None).get("/compte/connexion/").content.decode()
+    header = page[page.index('<header class="site-header">'):page.index("</header>")]
+    assert 'id="language-select"' in header
+    page = client_for(personas.teacher).get("/").content.decode()
+    assert page.count('id="language-select"') == 1
+    footer = page[page.index('<footer class="site-footer">'):]
+    assert 'id="language-select"' in footer and 'action="/i18n/setlang/"' in footer

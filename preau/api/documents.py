@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseBase
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -82,6 +81,7 @@ from preau.documents.actions import (
 )
 from preau.documents.models import FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
+from preau.documents.sizes import size_label
 from preau.sharing.access import shares_on
 from preau.sharing.actions import (
     SharingError,
@@ -175,7 +175,7 @@ class DocumentApiView(ApiView, GenericAPIView):
         files = self.request.FILES  # parses the body (and stops past the size limit)
         if getattr(self.request, "preau_upload_too_large", None):
             raise FileTooLarge(_("This file is too large: the limit is %(limit)s per file.")
-                               % {"limit": filesizeformat(settings.PREAU_UPLOAD_MAX_BYTES)})
+                               % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
         uploads = files.getlist("file")
         if not uploads:
             raise Refused(_("Send the file in the multipart/form-data field “file”."))
@@ -267,13 +267,6 @@ def _update(view: DocumentApiView, pk: int, kind: str, data: dict[str, Any],
             check_move(user, node, view.target_folder(data[place_field]))
         if "name" in data:
             check_rename(user, node, data["name"])
-
-
-class OwnerSpaceFull(DocumentError):
-    """A contributor's new version does not fit in the file owner's quota: 413, without the
-    owner's figures."""
-
-    status = 413
 
 
 class CopyView(DocumentApiView):
@@ -370,13 +363,7 @@ class VersionListView(DocumentApiView):
         user = self.user()
         node = access.access_node(user, pk, Right.CONTRIB, kind=NodeKind.FILE)
         upload = self.one_upload()
-        try:
-            version = check_new_version(user, node, upload)
-        except QuotaExceeded as error:
-            if node.owner_id != user.pk:  # another person's space: no figures
-                raise OwnerSpaceFull(_("This file does not fit in its owner's document "
-                                       "space.")) from error
-            raise
+        version = check_new_version(user, node, upload)
         data = VersionSerializer(version, context={"current_id": version.pk}).data
         return Response(data, status=status.HTTP_201_CREATED)
 

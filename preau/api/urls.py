@@ -7,7 +7,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from preau.api import documents, views, yearchange
+from preau.api import documents, messaging, views, yearchange
 
 router = SimpleRouter(use_regex_path=False)
 router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
@@ -51,6 +51,30 @@ document_urls = [
     route(f"shares/{ID}", documents.ShareDetailView, "api-share"),
 ]
 
+ATT = r"(?P<attachment_id>[0-9]+)"
+mail_urls = [
+    route("mail/folders", messaging.MailFolderListView, "api-mail-folders"),
+    route(f"mail/folders/{ID}", messaging.MailFolderDetailView, "api-mail-folder"),
+    route(r"mail/folders/(?P<key>inbox|sent|drafts|trash|[0-9]+)/messages",
+          messaging.MailFolderMessagesView, "api-mail-folder-messages"),
+    route("mail/messages", messaging.MessageListView, "api-mail-messages"),
+    route(f"mail/messages/{ID}", messaging.MessageDetailView, "api-mail-message"),
+    route(f"mail/messages/{ID}/trash", messaging.MessageTrashView, "api-mail-trash"),
+    route(f"mail/messages/{ID}/restore", messaging.MessageRestoreView, "api-mail-restore"),
+    route(f"mail/messages/{ID}/unread", messaging.MessageUnreadView, "api-mail-unread"),
+    route(f"mail/messages/{ID}/move", messaging.MessageMoveView, "api-mail-move"),
+    route(f"mail/messages/{ID}/attachments/{ATT}/content", messaging.AttachmentContentView,
+          "api-mail-attachment"),
+    route("mail/trash/empty", messaging.EmptyMailTrashView, "api-mail-trash-empty"),
+    route("mail/drafts", messaging.DraftListView, "api-mail-drafts"),
+    route(f"mail/drafts/{ID}", messaging.DraftDetailView, "api-mail-draft"),
+    route(f"mail/drafts/{ID}/send", messaging.DraftSendView, "api-mail-draft-send"),
+    route(f"mail/drafts/{ID}/attachments", messaging.DraftAttachmentListView,
+          "api-mail-draft-attachments"),
+    route(f"mail/drafts/{ID}/attachments/{ATT}", messaging.DraftAttachmentDetailView,
+          "api-mail-draft-attachment"),
+]
+
 yearchange_urls = [
     route("yearchange/runs", yearchange.RunListView, "api-yearchange-runs"),
     route("yearchange/plan", yearchange.PlanView, "api-yearchange-plan"),
@@ -68,6 +92,7 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("directory/search/", views.DirectorySearchView.as_view(), name="api-search"),
     *document_urls,
+    *mail_urls,
     *yearchange_urls,
     *router.urls,
 ]

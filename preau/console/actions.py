@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from preau.accounts.actions import do_block, do_create_user, record_event
 from preau.accounts.models import FEED_SOURCES, Profile, Source, User, UserEvent
-from preau.console.sizes import size_label
 from preau.directory.actions import (
     do_add_to_class,
     do_attach_to_structure,
@@ -40,6 +39,7 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.documents.actions import do_set_profile_quota, do_set_user_quota, profile_quota
+from preau.documents.sizes import size_label
 
 logger = logging.getLogger(__name__)
 

@@ -51,7 +51,6 @@ from preau.console.rights import (
     console_required,
     ent_admin_required,
 )
-from preau.console.sizes import size_label
 from preau.directory.access import access_administered_user as access_console_user
 from preau.directory.access import administered_structures, managed_users
 from preau.directory.actions import (
@@ -71,6 +70,7 @@ from preau.directory.models import (
 )
 from preau.documents.actions import profile_quota, quota_of
 from preau.documents.models import DEFAULT_QUOTAS, UNSET_QUOTA, Quota
+from preau.documents.sizes import size_label
 from preau.lib.text import search_key
 
 PAGE_SIZE = 50

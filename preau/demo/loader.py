@@ -90,6 +90,14 @@ from preau.documents.actions import check_create_folder, do_upload
 from preau.documents.models import Node
 from preau.feeds.actions import do_import
 from preau.feeds.models import FeedFormat, FeedRun
+from preau.messaging.actions import (
+    check_add_attachment,
+    check_compose_and_send,
+    check_reply,
+    check_save_draft,
+    check_send,
+)
+from preau.messaging.models import MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right
 
@@ -155,6 +163,7 @@ def load_demo(seed: int = SEED) -> LoadReport:
     _manual_accounts(plan, fed, schools, classes)
     _load_bookmarks(schools, classes)
     _load_documents(schools, classes)
+    _load_messages(classes)
     write_logins_file()
     return LoadReport(loaded=True, seconds=time.monotonic() - started,
                       counts=demo_counts(), logins_file=logins_file(), feed_run=run)
@@ -301,6 +310,36 @@ def _load_documents(schools: list[Structure], classes: list[SchoolClass]) -> Non
     garden = _demo_file(teacher, "Projet jardin.txt", b"Semis de radis en mars\n")
     director = User.objects.get(login="demo.directeur")
     check_share(teacher, garden, users=[director], rights=[Right.MANAGE])
+
+
+def _load_messages(classes: list[SchoolClass]) -> None:
+    """demo.enseignant's mailbox, written through the Messagerie's actions: a message to her
+    class's parents (a group, expanded at send time) with an attachment, one received from
+    the head teacher (unread), and her answer."""
+    teacher = User.objects.get(login="demo.enseignant")
+    director = User.objects.get(login="demo.directeur")
+    parents = ensure_class_groups(classes[PERSONA_CLASS])[Profile.RELATIVE]
+    outing = check_save_draft(
+        teacher, None, to=[f"group:{parents.pk}"], subject="Sortie au musée le 12 octobre",
+        body="Bonjour,\n\nLa classe visitera le musée des Beaux-Arts le jeudi 12 octobre. "
+             "Merci de signer l'autorisation jointe.\n\nCordialement,\nLa maîtresse")
+    check_add_attachment(teacher, outing, io.BytesIO(
+        "Autorisation de sortie\nJ'autorise mon enfant à participer à la sortie.\n".encode()),
+        name="Autorisation de sortie.txt",
+        size=len("Autorisation de sortie\nJ'autorise mon enfant à participer à la sortie.\n"
+                 .encode()))
+    check_send(teacher, outing)
+    council = check_compose_and_send(
+        director, to=[f"user:{teacher.pk}"], subject="Conseil des maîtres jeudi",
+        body="<p>Bonjour à toutes et à tous,</p><p>Le conseil des maîtres aura lieu "
+             "<strong>jeudi à 17 h</strong> en salle des maîtres.</p>")
+    answer = check_reply(teacher, MessageCopy.objects.get(message=council, user=teacher))
+    check_save_draft(teacher, answer.draft, to=[f"user:{director.pk}"],
+                     subject=answer.draft.subject,
+                     body="<p>Bien noté, je serai là.</p>" + answer.draft.body)
+    check_send(teacher, answer.draft)
+    # The head teacher's message stays unread for the demo; the answer is read by him.
+    MessageCopy.objects.filter(message=council, user=teacher).update(is_unread=True)
 
 
 def demo_users() -> list[User]:

@@ -189,6 +189,14 @@ class GroupQuerySet(models.QuerySet["Group"]):
     def scolarite(self) -> GroupQuerySet:
         return self.filter(kind__in=SCOLARITE_KINDS)
 
+    def archived(self) -> GroupQuerySet:
+        """Groupes de scolarité of a past school year or of a closed class: kept for history,
+        they grant nothing and take no new share or message."""
+        current_start = SchoolYear.objects.filter(is_current=True).values("start")[:1]
+        return self.filter(Q(kind__in=SCOLARITE_KINDS) & (
+            Q(school_year__end__lt=models.Subquery(current_start))
+            | Q(school_class__closed_at__isnull=False)))
+
 
 class Group(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=GroupKind.choices)

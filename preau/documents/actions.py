@@ -21,7 +21,6 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import CharField, F, Q, Sum, Value
 from django.db.models.functions import Concat, Substr
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from preau.documents.models import (
     Quota,
     QuotaDefault,
 )
+from preau.documents.sizes import size_label
 from preau.sharing.actions import do_delete_resource_shares
 from preau.sharing.models import Right, Share
 
@@ -68,8 +68,15 @@ class QuotaExceeded(DocumentError):
             "%(free)s are free. To free space, delete files you no longer need (also in "
             "“Documents added in apps”), then empty the trash: deleted files count until "
             "the trash is emptied.") % {
-                "size": filesizeformat(size), "used": filesizeformat(used),
-                "limit": filesizeformat(limit), "free": filesizeformat(self.free)})
+                "size": size_label(size), "used": size_label(used),
+                "limit": size_label(limit), "free": size_label(self.free)})
+
+
+class OwnerSpaceFull(DocumentError):
+    """A contributor's new version does not fit in the file owner's space: 413, without
+    the owner's figures (they are the owner's business)."""
+
+    status = 413
 
 
 # -- quota ------------------------------------------------------------------------------
@@ -156,10 +163,15 @@ def _check_warning(user: User) -> None:
                 _("Your document space is %(percent)s%% full") % {"percent": info.percent},
                 _("You use %(used)s of %(limit)s. Delete the files you no longer need, then "
                   "empty the trash: deleted files count until the trash is emptied.") % {
-                      "used": filesizeformat(info.used), "limit": filesizeformat(info.limit)},
+                      "used": size_label(info.used), "limit": size_label(info.limit)},
                 None, [address], fail_silently=True)
     elif not info.warning and row.warned_at is not None:
         Quota.objects.filter(user=user).update(warned_at=None)
+
+
+def check_quota_warning(user: User) -> None:
+    """For other apps that charge the quota (the Messagerie's attachments): the 80 % alert."""
+    _check_warning(user)
 
 
 def do_set_profile_quota(profile: str, limit: int) -> None:
@@ -172,8 +184,12 @@ def do_set_user_quota(user: User, limit: int | None) -> None:
 
 
 def recount_quota(user_id: int) -> int:
-    """The exact usage, from the versions: for repair and for tests."""
+    """The exact usage, from the versions and the Messagerie's attachment charges (each
+    copy of a message records what it charged its holder): for repair and for tests."""
+    from preau.messaging.models import MessageCopy  # the one app that charges this quota too
+
     total = FileVersion.objects.filter(node__owner_id=user_id).aggregate(s=Sum("size"))["s"] or 0
+    total += MessageCopy.objects.filter(user_id=user_id).aggregate(s=Sum("charged"))["s"] or 0
     Quota.objects.update_or_create(user_id=user_id, defaults={"used": total})
     return int(total)
 
@@ -238,8 +254,8 @@ def check_file_size(size: int) -> None:
     limit = settings.PREAU_UPLOAD_MAX_BYTES
     if size > limit:
         raise FileTooLarge(_("This file is too large (%(size)s): the limit is %(limit)s per "
-                             "file.") % {"size": filesizeformat(size),
-                                         "limit": filesizeformat(limit)})
+                             "file.") % {"size": size_label(size),
+                                         "limit": size_label(limit)})
 
 
 def _store(actor: User, content: IO[bytes] | UploadedFile, size: int) -> tuple[str, str, str]:
@@ -298,7 +314,16 @@ def check_new_version(actor: User, node: Node, upload: UploadedFile) -> FileVers
         raise DocumentError(_("The file “%(name)s” is empty.") % {"name": upload.name})
     check_file_size(size)
     owner = node.owner
-    reserve_space(owner, size)
+    try:
+        reserve_space(owner, size)
+    except QuotaExceeded as error:
+        if owner.pk == actor.pk:
+            raise
+        raise OwnerSpaceFull(_(
+            "This file (%(size)s) does not fit in the document space of its owner, "
+            "%(owner)s: a new version counts in the owner's space. Ask them to free space, "
+            "or copy the file into your documents.") % {
+                "size": size_label(size), "owner": owner.full_name}) from error
     key = thumbnail = ""
     try:
         key, content_type, thumbnail = _store(actor, upload, size)

@@ -30,19 +30,25 @@ def file_response(node: Node, version: FileVersion | None = None, *,
     version = version or node.current
     if version is None:
         raise ValueError("a file node always has a current version")
-    inline = inline and version.content_type in INLINE_TYPES
-    content_type = version.content_type if inline else "application/octet-stream"
-    path = storage.open_local_path(version.blob_key)
+    return blob_response(version.blob_key, size=version.size, content_type=version.content_type,
+                         name=node.name, inline=inline)
+
+
+def blob_response(key: str, *, size: int, content_type: str, name: str,
+                  inline: bool = False) -> HttpResponseBase:
+    """Any stored blob (a document's version, a message's attachment) under the same policy."""
+    inline = inline and content_type in INLINE_TYPES
+    content_type = content_type if inline else "application/octet-stream"
+    path = storage.open_local_path(key)
     response: HttpResponseBase
     if path is not None:
         response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
         # Read 1 MiB at a time, not Django's 4 KiB, where the server cannot use sendfile.
         response.block_size = storage.CHUNK
     else:
-        response = StreamingHttpResponse(storage.stream(version.blob_key),
-                                         content_type=content_type)
-    response["Content-Length"] = str(version.size)
-    response["Content-Disposition"] = content_disposition_header(not inline, node.name) or ""
+        response = StreamingHttpResponse(storage.stream(key), content_type=content_type)
+    response["Content-Length"] = str(size)
+    response["Content-Disposition"] = content_disposition_header(not inline, name) or ""
     response["X-Content-Type-Options"] = "nosniff"
     pdf = inline and content_type == "application/pdf"
     response["Content-Security-Policy"] = PDF_CSP if pdf else SANDBOX_CSP

@@ -67,11 +67,6 @@ def open_local_path(key: str) -> str | None:
         return None
 
 
-def read_head(key: str, size: int) -> bytes:
-    with backend().open(key, "rb") as handle:
-        return handle.read(size)
-
-
 def copy(source_key: str, target_key: str) -> None:
     storage = backend()
     if _is_s3(storage):

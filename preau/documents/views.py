@@ -32,7 +32,6 @@ from django.http import (
 )
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.datastructures import MultiValueDict
@@ -77,6 +76,7 @@ from preau.documents.forms import NameForm, TargetFolderForm, VersionForm
 from preau.documents.media import INLINE_TYPES
 from preau.documents.models import App, FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
+from preau.documents.sizes import size_label
 from preau.sharing.models import Right
 
 PAGE_SIZE = 200
@@ -341,7 +341,7 @@ class UploadResult:
 def _too_large(name: str) -> FileTooLarge:
     return FileTooLarge(_("The file “%(name)s” is too large: the limit is %(limit)s per "
                           "file.") % {"name": name,
-                                      "limit": filesizeformat(settings.PREAU_UPLOAD_MAX_BYTES)})
+                                      "limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
 
 
 def _upload_answer(request: HttpRequest, results: list[UploadResult], back: str,
@@ -592,7 +592,7 @@ def _confirm(request: HttpRequest, *, title: str, text: str, button: str,
         except DocumentError as error:
             return _refused(request, error, reverse("documents:trash"))
         messages.success(request, _("Deleted for good: %(size)s freed.")
-                         % {"size": filesizeformat(freed)})
+                         % {"size": size_label(freed)})
         return redirect(reverse("documents:trash"))
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405)

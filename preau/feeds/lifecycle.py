@@ -59,6 +59,7 @@ from preau.documents.actions import do_release_owner_data
 from preau.feeds.linking import LinkWriter, chunked
 from preau.feeds.models import LinkBackup
 from preau.lib.text import search_key
+from preau.messaging.actions import do_release_mailboxes
 
 DEFAULT_PREDELETE_DAYS = 90
 DEFAULT_DELETE_DAYS = 90
@@ -220,6 +221,7 @@ def erase_personal_data(user_ids: list[int], now: datetime.datetime,
                         actor: User | None = None) -> None:
     """The final deletion: the row stays for the rows that point to it, the person goes."""
     do_release_owner_data(user_ids)  # documents others manage are handed over, not lost
+    do_release_mailboxes(user_ids)  # their copies of messages; others keep theirs
     for ids in chunked(user_ids):
         users = []
         for uid in ids:

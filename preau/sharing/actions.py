@@ -61,6 +61,9 @@ def check_share(actor: User, resource: Any, *, users: Sequence[User] = (),
     group_ids = {g.pk for g in groups}
     if group_ids and visible_groups(actor).filter(pk__in=group_ids).count() != len(group_ids):
         raise SharingError(_("You cannot share with a group you cannot see."))
+    if group_ids and Group.objects.archived().filter(pk__in=group_ids).exists():
+        raise SharingError(_("This group belongs to a past school year or a closed class: it "
+                             "can no longer receive shares."))
     if not (users or groups or bookmark):
         raise SharingError(_("Choose whom to share with."))
     return do_share(actor, resource, users=users, groups=groups, bookmark=bookmark,
@@ -83,6 +86,7 @@ def do_share(actor: User, resource: Any, *, users: Sequence[User] = (),
         reachable = set(reachable_users(actor).filter(pk__in=[u.pk for u in member_users])
                         .values_list("pk", flat=True))
         visible = set(visible_groups(actor).filter(pk__in=[g.pk for g in member_groups])
+                      .exclude(pk__in=Group.objects.archived().values("pk"))
                       .values_list("pk", flat=True))
         for user in member_users:
             if user.pk in reachable:

@@ -15,11 +15,14 @@ from typing import Any
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import Profile, User
 from preau.directory.communication import reachable_users
 from preau.directory.models import SCOLARITE_KINDS, Membership, StructureAttachment
+from preau.messaging.actions import do_deliver_notice
 from preau.sharing.actions import SharingError, check_manage, check_share
 from preau.sharing.models import Right, Share
 from preau.sharing.registry import shareable_type
@@ -131,19 +134,24 @@ def do_notify_owners(today: datetime.date) -> int:
                   .values_list("created_by", flat=True).distinct())
         for owner in User.objects.filter(pk__in=list(owners)):
             count = class_group_shares(owner).count()
-            OwnerNotice.objects.get_or_create(user=owner, calendar=calendar,
-                                              defaults={"shares": count})
-            address = owner.academic_email or owner.email
-            if address:
-                send_mail(
-                    _("Year change: %(n)s of your shares to class groups will be purged")
-                    % {"n": count},
-                    _("On %(date)s, shares to class groups (groupes de scolarité) are purged. "
+            subject = (_("Year change: %(n)s of your shares to class groups will be purged")
+                       % {"n": count})
+            text = (_("On %(date)s, shares to class groups (groupes de scolarité) are purged. "
                       "To keep a share for next year, share it by name; to hand a production "
                       "to next year's teacher, share it with the “manage” right. Préau lists "
                       "them under “My shares to class groups”.")
-                    % {"date": calendar.transition.strftime("%d/%m/%Y")},
-                    None, [address], fail_silently=True)
+                    % {"date": calendar.transition.strftime("%d/%m/%Y")})
+            # In the Messagerie, which every owner reads, and by e-mail when there is one;
+            # recorded as told only with the message (a failure leaves it for the next run).
+            with transaction.atomic():
+                OwnerNotice.objects.get_or_create(user=owner, calendar=calendar,
+                                                  defaults={"shares": count})
+                do_deliver_notice([owner.pk], subject, format_html(
+                    '<p>{}</p><p><a href="{}">{}</a></p>', text,
+                    reverse("yearchange:my_shares"), _("My shares to class groups")))
+            address = owner.academic_email or owner.email
+            if address:
+                send_mail(subject, text, None, [address], fail_silently=True)
             told += 1
     return told
 

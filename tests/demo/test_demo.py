@@ -280,3 +280,22 @@ def test_demo_documents_are_shared_as_the_guide_lists(demo_world, db):
     garden = Node.objects.get(name="Projet jardin.txt")
     director = User.objects.get(login="demo.directeur")
     assert Right.MANAGE in access_node(director, garden.pk).rights
+
+
+def test_demo_mailbox_of_the_teacher(demo_world, db, client_for):
+    from django.urls import reverse
+
+    from preau.accounts.models import User
+    from preau.messaging.access import folder_rows
+    from preau.messaging.models import Address, MessageCopy
+
+    teacher = User.objects.get(login="demo.enseignant")
+    parent = User.objects.get(login="demo.parent")
+    rows = {row.key: row for row in folder_rows(teacher)}
+    assert rows["inbox"].total == 1 and rows["inbox"].unread == 1
+    assert rows["sent"].total == 2
+    outing = MessageCopy.objects.get(user=parent, message__subject__startswith="Sortie")
+    assert outing.is_unread and outing.message.attachments.count() == 1
+    assert Address.objects.filter(message=outing.message, group__profile="Relative").exists()
+    page = client_for(teacher).get(reverse("messaging:index")).content.decode()
+    assert "Conseil des maîtres jeudi" in page

@@ -74,7 +74,7 @@ def test_sections_in_french_with_the_gauge(client_for, personas, name):
     content = body(response)
     assert "Mes documents" in content and "Partagés avec moi" in content
     assert "Documents ajoutés dans les applis" in content and "Corbeille" in content
-    assert 'id="quota-gauge"' in content and "10,0\xa0Gio" in content
+    assert 'id="quota-gauge"' in content and "10\xa0Go" in content
     assert f'href="{url("index")}" aria-current="page">Documents</a>' in content
 
 
@@ -367,10 +367,10 @@ def test_trash_flow_and_the_gauge_going_down(client_for, personas):
     client = client_for(personas.teacher)
     folder = check_create_folder(personas.teacher, "Archives")
     upload(personas.teacher, "a.bin", b"a" * 3000, folder)
-    assert "2,9\xa0Kio" in _gauge(client)
+    assert "2,9\xa0Ko" in _gauge(client)
     response = client.post(url("delete", folder.pk))
     assert response.status_code == 302 and response["Location"] == url("index")
-    assert "2,9\xa0Kio" in _gauge(client)  # the trash still counts
+    assert "2,9\xa0Ko" in _gauge(client)  # the trash still counts
     trash = body(client.get(url("trash")))
     assert "Archives" in trash and "Mes documents" in trash  # origin place
     assert "compte encore dans votre espace" in trash
@@ -384,7 +384,7 @@ def test_trash_flow_and_the_gauge_going_down(client_for, personas):
     assert Node.objects.filter(pk=folder.pk).exists()  # a GET changes nothing
     response = client.post(url("empty_trash"))
     assert response.status_code == 302
-    assert "2,9\xa0Kio libérés" in body(client.get(url("trash")))
+    assert "2,9\xa0Ko libérés" in body(client.get(url("trash")))
     assert not Node.objects.filter(owner=personas.teacher).exists()
     assert "0\xa0octet" in _gauge(client)
     assert quota_of(personas.teacher).used == 0
@@ -450,6 +450,21 @@ def test_new_version_and_restore(client_for, personas):
     assert response.status_code == 400 and "est vide" in body(response)
     other = upload(personas.teacher, "autre.txt", b"x")
     assert client.get(url("download", other.pk) + f"?version={first.pk}").status_code == 404
+
+
+def test_contributor_s_version_over_the_owner_s_quota(client_for, personas):
+    node = upload(personas.teacher, "sujet.txt", b"abc")
+    check_share(personas.teacher, node, users=[personas.colleague], rights=[Right.CONTRIB])
+    do_set_user_quota(personas.teacher, 5)
+    response = client_for(personas.colleague).post(
+        url("new_version", node.pk), {"file": SimpleUploadedFile("x.txt", b"abcdef")})
+    assert response.status_code == 413
+    content = body(response)
+    assert ("Ce fichier (6\xa0octets) ne tient pas dans l\u2019espace documentaire de Jeanne "
+            "Petit, à qui il appartient") in content
+    assert "vous utilisez" not in content  # the owner's figures are hers
+    assert FileVersion.objects.filter(node=node).count() == 1
+    assert quota_of(personas.teacher).used == 3
 
 
 def test_reader_cannot_add_a_version(client_for, personas, world):

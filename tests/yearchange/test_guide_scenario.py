@@ -15,7 +15,8 @@ import pytest
 import time_machine
 from django.http import Http404
 
-from preau.accounts.models import Profile, User
+from preau.accounts.models import Profile, Source, User
+from preau.console.actions import check_create_account
 from preau.directory.actions import (
     DirectoryError,
     check_attach_teacher_to_class,
@@ -37,6 +38,7 @@ from preau.documents.actions import check_create_folder
 from preau.documents.models import Node
 from preau.feeds.actions import do_set_feeds_frozen
 from preau.feeds.models import FeedRun
+from preau.messaging.models import MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right
 from preau.yearchange.banners import banners_for
@@ -44,6 +46,7 @@ from preau.yearchange.models import YearCalendar
 from preau.yearchange.transition import archived_classes_of, run_transition
 from tests.documents.helpers import upload
 from tests.feeds.importing import build_world, run_import, uai
+from tests.messaging.helpers import send
 
 D = datetime.date
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -100,8 +103,27 @@ def test_the_guide_year_change(tmp_path, client_for):
     check_share(jeanne, to_choir, groups=[choir], rights=[Right.READ])
     handed = upload(jeanne, "projet-a-completer.txt", b"to complete next year")
     check_share(jeanne, handed, users=[successor], rights=[Right.MANAGE])
+    # A bookmark holding the class group itself: the share it made is to that group.
+    class_bookmark = do_create_bookmark(jeanne, "Ma classe", groups=[pupils_group])
+    via_class_bookmark = upload(jeanne, "rallye.txt", b"class bookmark")
+    check_share(jeanne, via_class_bookmark, bookmark=class_bookmark, rights=[Right.READ])
     assert access_node(pupil, inside.pk) and access_node(parent, inside.pk)
+    assert access_node(other_pupil, via_class_bookmark.pk)
     files = Node.objects.count()
+    # ...and writes to her class's parents, with the outing's form attached.
+    letter = send(jeanne, [f"group:{parents_group.pk}"], subject="Sortie au musée",
+                  files=[("autorisation.pdf", b"%PDF-1.4 form")])
+    mailboxes = set(MessageCopy.objects.filter(message=letter).values_list("user", "folder"))
+    assert (parent.pk, "inbox") in mailboxes and (jeanne.pk, "sent") in mailboxes
+    # Pupils and accounts an ENT admin made by hand keep their ENT logins.
+    guest = check_create_account(admin, first_name="Louise", last_name="Accueil",
+                                 profile=Profile.GUEST, structure=school0)
+    assert guest.source == Source.MANUAL
+    logins = {}
+    for person in (pupil, guest):
+        person.set_password("Annee-2022-longue-phrase")
+        person.save()
+        logins[person.pk] = person.login
 
     new_year = SchoolYear.objects.create(name="2023-2024", start=D(2023, 9, 1),
                                          end=D(2024, 7, 6))
@@ -111,7 +133,7 @@ def test_the_guide_year_change(tmp_path, client_for):
         bascule_onde=D(2023, 9, 12), first_families_feed=D(2023, 9, 14))
     # Fifteen days before the transition, Jeanne is told which shares will go.
     warning = [b for b in banners_for(jeanne, D(2023, 8, 10)) if b.link]
-    assert warning and "2 de vos partages" in warning[0].text
+    assert warning and "3 de vos partages" in warning[0].text
 
     # -- summer: feeds suspended, logins still work -----------------------------------------
     # The calendar suspends the académie's feeds from the end of the school year...
@@ -149,9 +171,18 @@ def test_the_guide_year_change(tmp_path, client_for):
     # -- 24 August: the transition ----------------------------------------------------------
     report = run_transition(today=D(2023, 8, 24)).report
     assert report["errors"] == []
-    assert report["shares_purged"]["total"] == 2  # the class folder, to pupils and parents
+    # The class folder, to pupils and parents, and the file shared through the bookmark that
+    # held the class group: shares to a groupe de scolarité, whatever made them.
+    assert report["shares_purged"]["total"] == 3
     assert SchoolYear.objects.get(is_current=True) == new_year
     assert Node.objects.count() == files  # every file still exists
+    # Messages stay in every mailbox; the class group reads as it was, with its members.
+    assert set(MessageCopy.objects.filter(message=letter).values_list(
+        "user", "folder")) == mailboxes
+    for reader in (parent, jeanne):
+        page = client_for(reader).get(f"/messagerie/message/{letter.pk}/").content.decode()
+        assert parents_group.name in page and "autorisation.pdf" in page
+    assert parent.full_name in page  # Jeanne still sees whom the group reached, by name
     for reader in (pupil, parent):
         with pytest.raises(Http404):
             access_node(reader, inside.pk)
@@ -160,6 +191,11 @@ def test_the_guide_year_change(tmp_path, client_for):
     assert access_node(pupil, via_bookmark.pk)
     assert access_node(other_pupil, to_choir.pk)
     assert Right.MANAGE in access_node(successor, handed.pk).rights
+    with pytest.raises(Http404):
+        access_node(other_pupil, via_class_bookmark.pk)
+    # Jeanne's bookmark now shows the class group among the members she can no longer see.
+    page = client_for(jeanne).get(f"/annuaire/favoris/{class_bookmark.pk}/").content.decode()
+    assert pupils_group.name in page[page.index('class="unreachable"'):]
     assert run_transition(today=D(2023, 8, 24)).report["changes"] == 0
 
     # -- rentrée: no class yet for teachers; families see last year's class ------------------
@@ -197,3 +233,9 @@ def test_the_guide_year_change(tmp_path, client_for):
     assert ATTACH_LATER not in texts(cp_teacher, D(2023, 9, 16))
     with pytest.raises(DirectoryError):  # last year's class is archived: no attaching there
         check_attach_teacher_to_class(jeanne, cm1, jeanne)
+
+    # Through it all, pupils and hand-made accounts kept their ENT logins and passwords.
+    for person in User.objects.filter(pk__in=logins):
+        assert person.login == logins[person.pk]
+        assert client_for(None).post("/compte/connexion/", {
+            "username": person.login, "password": "Annee-2022-longue-phrase"}).status_code == 302

@@ -9,10 +9,11 @@ from django.utils import timezone
 from preau.directory.models import SchoolYear
 from preau.documents.access import access_node
 from preau.documents.actions import check_create_folder
+from preau.messaging.models import Message, MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right, Share
 from preau.yearchange.banners import banners_for
-from preau.yearchange.models import TransitionRun, YearCalendar
+from preau.yearchange.models import OwnerNotice, TransitionRun, YearCalendar
 from preau.yearchange.owners import do_notify_owners, purgeable_shares
 
 TODAY = timezone.localdate()
@@ -44,7 +45,47 @@ def test_owner_is_warned_fifteen_days_before(personas, class_share):
     assert any("1" in t and calendar.transition.strftime("%d/%m/%Y") in t for t in texts)
     assert do_notify_owners(TODAY) == 1
     assert mail.outbox[0].to == [personas.teacher.academic_email]
+    # The same notice in her Messagerie, from Préau itself, with the way to act.
+    notice = MessageCopy.objects.get(user=personas.teacher, folder="inbox", is_unread=True)
+    assert notice.message.sender is None
+    assert notice.message.subject == mail.outbox[0].subject
+    assert "1 de vos partages" in notice.message.subject
+    assert "/changement-annee/mes-partages/" in notice.message.body
     assert do_notify_owners(TODAY) == 0  # once
+    assert MessageCopy.objects.filter(user=personas.teacher).count() == 1
+
+
+def test_an_owner_is_told_only_with_the_notice(personas, class_share, monkeypatch):
+    _calendar(personas, transition=TODAY + datetime.timedelta(days=10))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the Messagerie is down")
+
+    monkeypatch.setattr("preau.yearchange.owners.do_deliver_notice", broken)
+    with pytest.raises(RuntimeError):
+        do_notify_owners(TODAY)
+    assert not OwnerNotice.objects.exists()  # not recorded as told: the next run tells
+    monkeypatch.undo()
+    assert do_notify_owners(TODAY) == 1
+    assert MessageCopy.objects.filter(user=personas.teacher).count() == 1
+
+
+def test_a_notice_reads_as_from_preau_and_cannot_be_answered(client_for, personas,
+                                                            class_share):
+    _calendar(personas, transition=TODAY + datetime.timedelta(days=10))
+    do_notify_owners(TODAY)
+    notice = MessageCopy.objects.get(user=personas.teacher).message
+    client = client_for(personas.teacher)
+    listing = client.get("/messagerie/").content.decode()
+    assert "Préau (message automatique)" in listing
+    page = client.get(f"/messagerie/message/{notice.pk}/").content.decode()
+    assert "Préau (message automatique)" in page and "Répondre" not in page
+    assert "Transférer" in page
+    refused = client.post(f"/messagerie/message/{notice.pk}/repondre/")
+    assert refused.status_code in (302, 400)
+    assert not Message.objects.filter(parent=notice).exists()
+    api = client.get(f"/api/v1/mail/messages/{notice.pk}").json()
+    assert api["sender"] is None
 
 
 def test_no_warning_long_before(personas, class_share):
@@ -108,7 +149,10 @@ def test_console_plan_then_approve(client_for, personas, class_share, settings):
     plan = TransitionRun.objects.get(status="planned")
     assert response.url == f"/administration/changement-annee/{plan.pk}/"
     page = client.get(response.url).content.decode()
-    assert "Partages aux groupes de scolarité purgés" in page or "purg" in page
+    assert "Ce que fera la transition" in page
+    row = page[page.index("Partages aux groupes de scolarité purgés"):]
+    row = row[:row.index("</tr>")]
+    assert '<td class="number">1</td><td>Espace documentaire : 1</td>' in row
     assert Share.objects.filter(group__isnull=False).exists()
     refused = client.post(f"/administration/changement-annee/{plan.pk}/approuver/", {})
     assert refused.status_code == 302 and not TransitionRun.objects.filter(plan=plan).exists()

@@ -1,6 +1,6 @@
 from django import template
 
-from preau.console.sizes import size_label
+from preau.documents.sizes import size_label
 
 register = template.Library()
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from preau.documents.models import Node
+from preau.documents.sizes import size_label
 
 register = template.Library()
 
@@ -41,3 +42,9 @@ def icon_kind(node: Node) -> str:
     if node.content_type == "application/pdf":
         return "pdf"
     return "file"
+
+
+@register.filter
+def size(value: int | None) -> str:
+    """A size in bytes as users read it: "10 Go", "1,5 Go", "250 Mo", "1 octet"."""
+    return size_label(int(value or 0))

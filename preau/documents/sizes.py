@@ -1,10 +1,12 @@
-"""Sizes as the console shows quotas: binary units under the names French users know
-(1 Go = 1 024 Mo, as the quota form counts them), a decimal only when needed."""
+"""Sizes as users read them everywhere (quotas, files, refusals): binary units under the
+names French users know (1 Go = 1 024 Mo, as the quota form counts them), a decimal only
+when needed."""
 
 from __future__ import annotations
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def size_label(size: int) -> str:
@@ -15,4 +17,4 @@ def size_label(size: int) -> str:
             value = round(size / factor, 1)
             decimals = 0 if value == int(value) else 1
             return text % {"size": number_format(value, decimals)}
-    return _("%(size)s bytes") % {"size": number_format(size, 0)}
+    return ngettext("%(size)s byte", "%(size)s bytes", size) % {"size": number_format(size, 0)}

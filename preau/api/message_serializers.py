@@ -1,0 +1,147 @@
+"""Shapes of the Messagerie's requests and responses (validation only: rights are
+`preau.messaging.access`'s, writes are `preau.messaging.actions`')."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from preau.api.serializers import OutputSerializer
+from preau.messaging.access import TRASH
+from preau.messaging.models import Address, Attachment, MessageCopy
+from preau.messaging.text import plain_text, safe_html
+
+
+def recipients_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.RegexField(r"^(user|group):[0-9]+$", max_length=30), required=False,
+        default=list, help_text='People and groups within your reach: "user:ID", "group:ID".')
+
+
+class FolderRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text='"inbox", "sent", "drafts", "trash", or the id of '
+                                          "one of your folders.")
+    name = serializers.CharField(source="label")
+    own = serializers.BooleanField(help_text="One of your own folders.")
+    total = serializers.IntegerField()
+    unread = serializers.IntegerField()
+
+
+class FolderNameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class AddressSerializer(OutputSerializer):
+    kind = serializers.SerializerMethodField()
+    target_id = serializers.SerializerMethodField(help_text="The person's or group's id "
+                                                            "(null once it is gone).")
+
+    class Meta:
+        model = Address
+        fields = ["field", "kind", "target_id", "label"]
+
+    def get_kind(self, address: Address) -> str:
+        return "group" if address.is_group else "user"
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_target_id(self, address: Address) -> int | None:
+        return address.group_id if address.is_group else address.user_id
+
+
+class AttachmentSerializer(OutputSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "content_type"]
+
+
+class PersonNameSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+def _folder_key(copy: MessageCopy) -> str:
+    if copy.is_trashed:
+        return TRASH
+    return str(copy.mail_folder_id) if copy.mail_folder_id else copy.folder
+
+
+class MessageSummarySerializer(OutputSerializer):
+    id = serializers.IntegerField(source="message_id")
+    subject = serializers.CharField(source="message.subject")
+    sender = serializers.SerializerMethodField()
+    addresses = AddressSerializer(source="message.addresses", many=True)
+    folder = serializers.SerializerMethodField()
+    unread = serializers.BooleanField(source="is_unread")
+    draft = serializers.BooleanField(source="message.is_draft")
+    sent_at = serializers.DateTimeField(source="message.sent_at", allow_null=True)
+    has_attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MessageCopy
+        fields = ["id", "subject", "sender", "addresses", "folder", "unread", "draft", "date",
+                  "sent_at", "has_attachments", "trashed_at"]
+
+    @extend_schema_field(PersonNameSerializer(allow_null=True))
+    def get_sender(self, copy: MessageCopy) -> dict[str, Any] | None:
+        """None for Préau's automatic notices."""
+        sender = copy.message.sender
+        return {"id": sender.pk, "name": sender.full_name} if sender else None
+
+    def get_folder(self, copy: MessageCopy) -> str:
+        return _folder_key(copy)
+
+    def get_has_attachments(self, copy: MessageCopy) -> bool:
+        return copy.message.attachments_size > 0
+
+
+class MessageDetailSerializer(MessageSummarySerializer):
+    body = serializers.SerializerMethodField(help_text="Sanitised HTML.")
+    text = serializers.SerializerMethodField(help_text="The body as plain text.")
+    attachments = AttachmentSerializer(source="message.attachments", many=True)
+
+    class Meta(MessageSummarySerializer.Meta):
+        fields = [*MessageSummarySerializer.Meta.fields, "body", "text", "attachments"]
+
+    def get_body(self, copy: MessageCopy) -> str:
+        return str(safe_html(copy.message.body))
+
+    def get_text(self, copy: MessageCopy) -> str:
+        return plain_text(copy.message.body)
+
+
+class ComposeSerializer(serializers.Serializer):
+    to = recipients_field()
+    cc = recipients_field()
+    subject = serializers.CharField(max_length=255, required=False, default="",
+                                    allow_blank=True)
+    body = serializers.CharField(required=False, default="", allow_blank=True,
+                                 help_text="HTML (sanitised: p, br, strong, b, em, i, u, ul, "
+                                           "ol, li, a[href], blockquote) or plain text.")
+
+
+class SendSerializer(ComposeSerializer):
+    draft = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                     help_text="A draft of yours to send with these fields "
+                                               "(its attachments go with it).")
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class MoveSerializer(serializers.Serializer):
+    folder = serializers.IntegerField(allow_null=True, help_text="One of your folders; null "
+                                                                 "to put it back in Inbox or "
+                                                                 "Sent.")
+
+
+class MailFreedSerializer(serializers.Serializer):
+    freed = serializers.IntegerField(help_text="Bytes given back to your quota.")
+
+
+class RecipientsFullSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    names = serializers.ListField(child=serializers.CharField(),
+                                  help_text="Whose space is too full.")

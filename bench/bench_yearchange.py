@@ -25,12 +25,16 @@ every school), as a year of sharing leaves them. Then, in the same run:
 - a second run (idempotence: zero changes) and the peak memory of the process during the
   transition (VmHWM, reset before it).
 
-Prints the figures and the ratio transition ÷ floor. docs/benchmarks.md records them.
+All start from the built académie after a `VACUUM ANALYZE` (autovacuum is off on the
+development server). Prints wall and CPU seconds (this process's and its PostgreSQL
+backend's, which vary less on a shared machine) and the ratio transition ÷ floor.
+docs/benchmarks.md records them.
 
 `--template NAME` keeps the built académie as the PostgreSQL database NAME and, when NAME
 already exists, starts from a copy of it instead of building again (`CREATE DATABASE …
 TEMPLATE`): the build of 5,000 schools takes minutes, and is not part of the measure. The
-template does not record `--schools`/`--shares`: give a new NAME for another size.
+template does not record `--schools`/`--shares`/`--classes`: give a new NAME for another
+size.
 `--profile FILE` runs the transition under cProfile and writes its statistics to FILE.
 """
 

@@ -252,7 +252,9 @@ def test_audit_says_what_changed(personas, shared):
     assert len(closed) == school["classes_archived"]
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: like the other transactional tests (tests/messaging/test_send_race.py),
+# so that the flush after it leaves the database as they expect it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_outside_a_transaction_each_school_commits_alone(personas, shared, monkeypatch):
     """As the command and the worker run it (autocommit): on PostgreSQL each school is one
     statement committed alone; a failing school leaves the others done, and the session's

@@ -26,7 +26,9 @@ every school), as a year of sharing leaves them. Then, in the same run:
   transition (VmHWM, reset before it).
 
 All start from the built académie after a `VACUUM ANALYZE` (autovacuum is off on the
-development server). Prints wall and CPU seconds (this process's and its PostgreSQL
+development server), each right after a `CHECKPOINT` (the server is shared: the count of
+checkpoints during each measure is printed; after one, the first change of each page
+writes it whole to the WAL). Prints wall and CPU seconds (this process's and its PostgreSQL
 backend's, which vary less on a shared machine) and the ratio transition ÷ floor.
 docs/benchmarks.md records them.
 

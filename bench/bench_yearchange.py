@@ -2,22 +2,42 @@
 
     .venv/bin/python bench/bench_yearchange.py [--schools 500] [--shares 1000000]
         [--database postgres://postgres@127.0.0.1:5432/preau_bench_yearchange]
+        [--classes 9] [--template NAME] [--profile FILE]
 
 Builds, in its own PostgreSQL database (dropped and created), an académie written with
-COPY: --schools schools, 9 classes each of 25 pupils, 1.4 parents per pupil, 10 teachers per
-school, their school and class profile groups and memberships (the shape the feeds write),
-and --shares shares of documents, a third of them to class groups, the rest to named users
-(half) and to school groups. Then, in the same run:
+COPY: --schools schools, --classes classes (9) each of 25 pupils, 1.4 parents per pupil,
+10 teachers per school, their school and class profile groups and memberships (the shape
+the feeds write), and --shares shares of documents made by the schools' teachers, a third
+of them to class groups of the teacher's school, the rest to named users (half) and to
+school groups. The shares of one school are spread over the whole table (made in turn by
+every school), as a year of sharing leaves them. Then, in the same run:
 
-- the floor: the same writes as plain SQL (archive and delete the ending year's class-group
-  memberships, delete the shares to those groups, archive the classes, end the head-teacher
-  flags), timed inside a transaction that is rolled back;
+- the floor: the same writes as plain SQL, set-based for the whole académie (archive and
+  delete the ending year's class-group memberships, delete the shares to those groups,
+  archive the classes, end the head-teacher flags), in one transaction, committed, on a
+  copy of the académie (`CREATE DATABASE … TEMPLATE`) so that the transition then starts
+  from the same data; then the same writes one school at a time on another copy (one
+  prepared statement per school, committed alone and asynchronously, as the transition
+  does, but without its audit, its counts and its report): what doing it per school costs;
 - the transition: `preau.yearchange.transition.run_transition`, per school, each in its
-  own transaction, with its audit log (one row per purged share, class, group...);
+  own transaction, with its audit log (one row per group whose shares were purged, per
+  group closed, per class archived, per head-teacher flag ended);
 - a second run (idempotence: zero changes) and the peak memory of the process during the
   transition (VmHWM, reset before it).
 
-Prints the figures and the ratio transition ÷ floor. docs/benchmarks.md records them.
+All start from the built académie after a `VACUUM ANALYZE` (autovacuum is off on the
+development server), each right after a `CHECKPOINT` (the server is shared: the count of
+checkpoints during each measure is printed; after one, the first change of each page
+writes it whole to the WAL). Prints wall and CPU seconds (this process's and its PostgreSQL
+backend's, which vary less on a shared machine) and the ratio transition ÷ floor.
+docs/benchmarks.md records them.
+
+`--template NAME` keeps the built académie as the PostgreSQL database NAME and, when NAME
+already exists, starts from a copy of it instead of building again (`CREATE DATABASE …
+TEMPLATE`): the build of 5,000 schools takes minutes, and is not part of the measure. The
+template does not record `--schools`/`--shares`/`--classes`: give a new NAME for another
+size.
+`--profile FILE` runs the transition under cProfile and writes its statistics to FILE.
 """
 
 from __future__ import annotations
@@ -34,7 +54,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_feeds import recreate_database, setup_django  # the same database setup
+from bench_feeds import cpu_seconds, recreate_database, setup_django  # the same setup
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_yearchange"
@@ -71,7 +91,7 @@ def next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def build(schools: int, shares: int) -> dict[str, int]:
+def build(schools: int, shares: int, per_school_classes: int = 9) -> dict[str, int]:
     """The académie, written with COPY (ids taken from the sequences)."""
     from django.db import transaction
     from django.utils import timezone
@@ -97,13 +117,13 @@ def build(schools: int, shares: int) -> dict[str, int]:
         classes: list[tuple[Any, ...]] = []
         groups: list[tuple[Any, ...]] = []
         memberships: list[tuple[Any, ...]] = []
-        per_school = 9 * 25 + int(9 * 25 * 1.4) + 10
+        per_school = per_school_classes * 25 + int(per_school_classes * 25 * 1.4) + 10
         user_ids = iter(next_ids("accounts_user", schools * per_school))
-        class_ids = iter(next_ids("directory_schoolclass", schools * 9))
-        group_ids = iter(next_ids("directory_group", schools * (5 + 9 * 4)))
+        class_ids = iter(next_ids("directory_schoolclass", schools * per_school_classes))
+        group_ids = iter(next_ids("directory_group", schools * (5 + per_school_classes * 4)))
         teachers_of: dict[int, list[int]] = {}
         all_users: list[int] = []
-        class_groups: list[tuple[int, int]] = []  # (group id, school id)
+        class_groups: dict[int, list[int]] = {}  # school id → its class groups' ids
         school_groups: list[int] = []
 
         def user(profile: str, sid: int, director: bool = False) -> int:
@@ -128,7 +148,7 @@ def build(schools: int, shares: int) -> dict[str, int]:
             teachers_of[sid] = teachers
             for t in teachers:
                 memberships.append((sgroups["Teacher"], t, "feed", now))
-            for c, level in enumerate(CLASSES):
+            for c, level in enumerate(CLASSES[:per_school_classes]):
                 cid = next(class_ids)
                 classes.append((cid, sid, year.pk, f"{level}-{c}", f"{level} A", f'["{level}"]',
                                 None, now))
@@ -136,7 +156,7 @@ def build(schools: int, shares: int) -> dict[str, int]:
                 for profile in ("Student", "Relative", "Teacher", "Personnel"):
                     gid = next(group_ids)
                     cgroups[profile] = gid
-                    class_groups.append((gid, sid))
+                    class_groups.setdefault(sid, []).append(gid)
                     groups.append((gid, "class", f"{profile} {level} {sid}", sid, cid, year.pk,
                                    profile, None, "", f"{profile.lower()} {level}", now))
                 memberships.append((cgroups["Teacher"], teachers[c], "manual", now))
@@ -171,7 +191,8 @@ def build(schools: int, shares: int) -> dict[str, int]:
             kind = n % 6
             user_id = group_id = None
             if kind < 2:
-                group_id = rng.choice(class_groups)[0]
+                # A teacher shares with the class groups of her own school.
+                group_id = rng.choice(class_groups[sid])
             elif kind < 4:
                 group_id = school_groups[(n * 7) % len(school_groups)]
             else:
@@ -196,9 +217,10 @@ FLOOR_SQL = [
     # The ending year's groupes de scolarité.
     """CREATE TEMP TABLE ending_groups AS SELECT id FROM directory_group
        WHERE kind IN ('class', 'functional') AND school_year_id = %(year)s""",
+    # The same statement as the transition's archive (ON CONFLICT: idempotent).
     """INSERT INTO directory_archivedmembership (group_id, user_id, source, created_at, ended_at)
        SELECT group_id, user_id, source, created_at, now() FROM directory_membership
-       WHERE group_id IN (SELECT id FROM ending_groups)""",
+       WHERE group_id IN (SELECT id FROM ending_groups) ON CONFLICT DO NOTHING""",
     "DELETE FROM directory_membership WHERE group_id IN (SELECT id FROM ending_groups)",
     "DELETE FROM sharing_share WHERE group_id IN (SELECT id FROM ending_groups)",
     """UPDATE directory_schoolclass SET closed_at = now()
@@ -207,31 +229,158 @@ FLOOR_SQL = [
 ]
 
 
-def floor(year_id: int) -> float:
-    from django.db import connection, transaction
+def floor(url: str, year_id: int) -> tuple[float, float]:
+    """The floor's statements in one transaction, committed, on a copy of the académie
+    (`url`): (wall seconds, CPU seconds of this process and its PostgreSQL backend)."""
+    import psycopg
 
-    started = time.perf_counter()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
+    with psycopg.connect(url) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+
+        def cpu() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK")
+
+        cpu_before = cpu()
+        started = time.perf_counter()
+        with conn.transaction():
             for statement in FLOOR_SQL:
-                cursor.execute(statement, {"year": year_id})
-            raise _Rollback
-    except _Rollback:
-        pass
-    return time.perf_counter() - started
+                conn.execute(statement, {"year": year_id})
+        return time.perf_counter() - started, cpu() - cpu_before
 
 
-class _Rollback(Exception):
-    pass
+# The same writes, one school at a time: one statement per school, committed alone and
+# asynchronously, prepared — as the transition runs, without its audit and its counts.
+SCHOOL_FLOOR_SQL = """WITH ending_groups AS (SELECT id FROM directory_group
+      WHERE structure_id = %(school)s AND school_year_id = %(year)s
+      AND kind IN ('class', 'functional')),
+    shares AS (DELETE FROM sharing_share WHERE group_id IN (SELECT id FROM ending_groups)),
+    ended AS (DELETE FROM directory_membership
+      WHERE group_id IN (SELECT id FROM ending_groups)
+      RETURNING group_id, user_id, source, created_at),
+    archived AS (INSERT INTO directory_archivedmembership
+      (group_id, user_id, source, created_at, ended_at)
+      SELECT group_id, user_id, source, created_at, now() FROM ended ON CONFLICT DO NOTHING),
+    classes AS (UPDATE directory_schoolclass SET closed_at = now()
+      WHERE structure_id = %(school)s AND school_year_id = %(year)s AND closed_at IS NULL)
+    UPDATE directory_structureattachment SET is_director = false
+      WHERE structure_id = %(school)s AND is_director"""
+
+
+def school_floor(url: str, year_id: int) -> tuple[float, float]:
+    """SCHOOL_FLOOR_SQL for each school, on a copy of the académie (`url`)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+
+        def cpu() -> float:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf(
+                "SC_CLK_TCK")
+
+        schools = [row[0] for row in conn.execute(
+            "SELECT id FROM directory_structure ORDER BY uai")]
+        cpu_before = cpu()
+        started = time.perf_counter()
+        conn.execute("SET synchronous_commit TO off")
+        for school in schools:
+            conn.execute(SCHOOL_FLOOR_SQL, {"school": school, "year": year_id}, prepare=True)
+        conn.execute("RESET synchronous_commit")
+        # A write committed normally flushes every school's commit, as the run's record.
+        conn.execute("UPDATE directory_schoolyear SET name = name WHERE id = %s", [year_id])
+        return time.perf_counter() - started, cpu() - cpu_before
+
+
+def database_exists(url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            [name]).fetchone() is not None
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def copy_database(url: str, source: str, target: str) -> None:
+    """CREATE DATABASE target TEMPLATE source (nobody may be connected to source)."""
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        # FILE_COPY: copies the files (with a checkpoint) instead of writing the whole
+        # database to the WAL, which would set off checkpoints during the measures.
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+
+
+def table_counts() -> dict[str, int]:
+    from django.db import connection
+
+    tables = {"schools": "directory_structure", "users": "accounts_user",
+              "classes": "directory_schoolclass", "groups": "directory_group",
+              "memberships": "directory_membership",
+              "shares": "sharing_share"}
+    with connection.cursor() as cursor:
+        counts = {}
+        for key, table in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[key] = cursor.fetchone()[0]
+    return counts
+
+
+def checkpoint(url: str) -> None:
+    """CHECKPOINT before each measure: each starts with no checkpoint under way, and the
+    first change of each page after it writes the whole page to the WAL, for all alike."""
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
+def checkpoints(url: str) -> int:
+    """Checkpoints the server made so far (any database: the server is shared). After
+    one, the first change of each page writes the whole page to the WAL, so a checkpoint
+    during a measure makes it slower."""
+    import psycopg
+
+    with psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True) as conn:
+        row = conn.execute("SELECT checkpoints_timed + checkpoints_req "
+                           "FROM pg_stat_bgwriter").fetchone()
+        return int(row[0]) if row else 0
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE (outside any transaction) after the build, as autovacuum would
+    (it is off on this server): both the floor and the transition start from it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--schools", type=int, default=500)
     parser.add_argument("--shares", type=int, default=1_000_000)
+    parser.add_argument("--classes", type=int, default=9, choices=range(1, len(CLASSES) + 1),
+                        metavar="1-9", help="classes per school")
     parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--template", default="",
+                        help="keep the built académie as this database and start from it")
+    parser.add_argument("--profile", default="", help="cProfile the transition into FILE")
     args = parser.parse_args()
-    recreate_database(args.database)
+    name = args.database.rsplit("/", 1)[1]
+    from_template = bool(args.template) and database_exists(args.database, args.template)
+    if from_template:
+        copy_database(args.database, args.template, name)
+    else:
+        recreate_database(args.database)
     with tempfile.TemporaryDirectory(prefix="preau-bench-yc-") as tmp:
         setup_django(Path(tmp), args.database)
         from django.db import connection
@@ -241,37 +390,82 @@ def main() -> None:
         from preau.yearchange.transition import run_transition
 
         print(f"Préau year-change benchmark — CPython {platform.python_version()}, "
-              f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s)")
+              f"PostgreSQL {connection.pg_version}, {os.cpu_count()} CPU(s), load average "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         started = time.perf_counter()
-        counts = build(args.schools, args.shares)
-        print(f"Built {args.schools} schools, {counts['classes']} classes, {counts['users']} "
-              f"accounts, {counts['groups']} groups, {counts['memberships']} memberships, "
-              f"{counts['shares']} shares in {time.perf_counter() - started:.1f} s")
+        if from_template:
+            counts = table_counts()
+            how = f"copied from the template {args.template}"
+        else:
+            counts = build(args.schools, args.shares, args.classes)
+            how = "built"
+            if args.template:
+                connection.close()
+                copy_database(args.database, name, args.template)
+        schools = counts.get("schools", args.schools)
+        print(f"{how.capitalize()}: {schools} schools, {counts['classes']} classes, "
+              f"{counts['users']} accounts, {counts['groups']} groups, {counts['memberships']} "
+              f"memberships, {counts['shares']} shares in {time.perf_counter() - started:.1f} s")
         year = SchoolYear.objects.get(name="2022-2023")
         to_purge = Share.objects.filter(group__kind="class").count()
-        floor_s = floor(year.pk)
+        # Both start from the same vacuumed académie: the floor on a copy, committed.
+        vacuum()
+        connection.close()
+        floor_url = f"{args.database}_floor"
+        copy_database(args.database, name, f"{name}_floor")
+        checkpoint(args.database)
+        floor_checkpoints = checkpoints(args.database)
+        floor_s, floor_cpu = floor(floor_url, year.pk)
+        floor_checkpoints = checkpoints(args.database) - floor_checkpoints
+        copy_database(args.database, name, f"{name}_floor")
+        checkpoint(args.database)
+        school_floor_checkpoints = checkpoints(args.database)
+        school_floor_s, school_floor_cpu = school_floor(floor_url, year.pk)
+        school_floor_checkpoints = checkpoints(args.database) - school_floor_checkpoints
+        drop_database(args.database, f"{name}_floor")
         reset_peak()
         rss_before = vm_kib("VmRSS")
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        checkpoint(args.database)
+        checkpoints_before = checkpoints(args.database)
+        cpu, python_cpu = cpu_seconds(), time.process_time()
         started = time.perf_counter()
         report = run_transition(today=datetime.date(2023, 8, 24)).report
         elapsed = time.perf_counter() - started
+        cpu, python_cpu = cpu_seconds() - cpu, time.process_time() - python_cpu
+        during = checkpoints(args.database) - checkpoints_before
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         peak = vm_kib("VmHWM")
         started = time.perf_counter()
         again = run_transition(today=datetime.date(2023, 8, 24)).report
         second = time.perf_counter() - started
         assert report["shares_purged"]["total"] == to_purge, report["shares_purged"]
+        assert report["errors"] == [], report["errors"][:3]
         assert again["changes"] == 0
         print(f"Shares purged {report['shares_purged']['total']}, kept "
               f"{report['shares_kept']['total']}, memberships ended "
               f"{report['memberships_ended']['total']}, classes archived "
               f"{report['classes_archived']}, errors {len(report['errors'])}")
-        print(f"{'measure':44} {'seconds':>9}")
-        print(f"{'floor: the same writes in raw SQL':44} {floor_s:9.2f}")
-        print(f"{'transition (per school, audit log included)':44} {elapsed:9.2f}"
-              f"   ratio {elapsed / floor_s:.1f}x")
+        print(f"{'measure':44} {'seconds':>9} {'CPU s':>7}   (server checkpoints during it)")
+        print(f"{'floor: the same writes in raw SQL':44} {floor_s:9.2f} {floor_cpu:7.2f}"
+              f"   ({floor_checkpoints})")
+        print(f"{'  the same, one statement per school':44} {school_floor_s:9.2f} "
+              f"{school_floor_cpu:7.2f}   ratio {school_floor_s / floor_s:.1f}x "
+              f"(CPU {school_floor_cpu / floor_cpu:.1f}x) ({school_floor_checkpoints})")
+        print(f"{'transition (per school, audit log included)':44} {elapsed:9.2f} {cpu:7.2f}"
+              f"   ratio {elapsed / floor_s:.1f}x (CPU {cpu / floor_cpu:.1f}x) ({during})")
+        print(f"{'  of which Python (this process)':44} {'':9} {python_cpu:7.2f}")
         print(f"{'second run (nothing to do)':44} {second:9.2f}")
-        print(f"per school: {elapsed / args.schools * 1000:.1f} ms; peak RSS during the "
+        print(f"per school: {elapsed / schools * 1000:.1f} ms; peak RSS during the "
               f"transition {peak / 1024:.0f} MiB (RSS before {rss_before / 1024:.0f} MiB)")
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -21,15 +21,18 @@ change, so running twice changes nothing):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from preau.accounts.models import Profile, User
+from preau.accounts.models import Profile, State, User
 from preau.directory.models import (
     SCOLARITE_KINDS,
     Academy,
@@ -168,17 +171,26 @@ def _director_flags(structure: Structure, ctx: RunContext) -> Any:
     return StructureAttachment.objects.filter(structure=structure, is_director=True)
 
 
+KEPT_SHARES = """SELECT a.structure_id, k.resource_type, SUM(k.n)
+    FROM (SELECT created_by_id, resource_type, COUNT(*) AS n FROM {share}
+          WHERE group_id IS NULL OR group_id NOT IN (
+            SELECT id FROM {group} WHERE school_year_id = %(year)s
+            AND kind IN (%(class)s, %(functional)s))
+          GROUP BY created_by_id, resource_type) k
+    JOIN {attachment} a ON a.user_id = k.created_by_id
+    GROUP BY a.structure_id, k.resource_type"""
+
+
 def kept_shares_by_school(ending: SchoolYear) -> dict[int, Counter[str]]:
     """Per school, the shares made by its people that no transition purges: one grouped
-    query for the whole run (a query per school would scan the shares once per school)."""
-    purged = Group.objects.filter(kind__in=SCOLARITE_KINDS, school_year=ending).values("pk")
-    rows = (Share.objects.exclude(group__in=purged)
-            .filter(created_by__attachments__isnull=False)
-            .values_list("created_by__attachments__structure_id", "resource_type")
-            .annotate(n=Count("id")).order_by())
+    query for the whole run (a query per school would scan the shares once per school),
+    which counts per author first and then attaches the authors to their schools."""
     kept: dict[int, Counter[str]] = {}
-    for structure_id, resource_type, count in rows:
-        kept.setdefault(structure_id, Counter())[app_of(resource_type)] += count
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(KEPT_SHARES), {"year": ending.pk, "class": GroupKind.CLASS.value,
+                                           "functional": GroupKind.FUNCTIONAL.value})
+        for structure_id, resource_type, count in cursor.fetchall():
+            kept.setdefault(structure_id, Counter())[app_of(resource_type)] += int(count)
     return kept
 
 
@@ -207,115 +219,250 @@ def school_report(structure: Structure, ctx: RunContext) -> SchoolReport:
     return report
 
 
-def _audit(run: TransitionRun, structure: Structure, kind: str, object_id: int | None,
-           **details: Any) -> AuditEntry:
-    return AuditEntry(run=run, structure=structure, kind=kind, object_id=object_id,
-                      details=details)
+def _tables() -> dict[str, str]:
+    models: dict[str, Any] = {
+        "share": Share, "group": Group, "membership": Membership, "user": User,
+        "archived": ArchivedMembership, "school_class": SchoolClass,
+        "attachment": StructureAttachment, "audit": AuditEntry, "structure": Structure}
+    return {key: connection.ops.quote_name(model._meta.db_table)
+            for key, model in models.items()}
 
 
-RIGHT_COLUMNS = ("can_read", "can_contrib", "can_manage", "can_comment")
+def _json_functions() -> dict[str, str]:
+    """The JSON builders of the database (the audit's details are made in SQL)."""
+    if connection.vendor == "postgresql":
+        return {"object": "jsonb_build_object", "array": "jsonb_build_array",
+                "agg": "jsonb_agg"}
+    return {"object": "json_object", "array": "json_array", "agg": "json_group_array"}
 
 
-def _archive_memberships(group_ids: list[int], now: datetime.datetime) -> None:
-    """Copy the groups' memberships into the history, in the database (no rows through
-    Python): INSERT … SELECT, the same SQL on SQLite and PostgreSQL."""
-    archived, live = ArchivedMembership._meta.db_table, Membership._meta.db_table
-    marks = ", ".join(["%s"] * len(group_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at) "  # noqa: S608
-            f"SELECT group_id, user_id, source, created_at, %s FROM {live} "
-            f"WHERE group_id IN ({marks}) ON CONFLICT DO NOTHING", [now, *group_ids])
+def _sql(template: str) -> str:
+    return _sql_of(template, connection.vendor)
 
 
-@transaction.atomic
-def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun) -> SchoolReport:
-    """Do it for one school, in one transaction; returns what was done. Bulk statements
-    only: a constant number of queries per school whatever its size."""
-    # Lock the school's row: two runs at once do one school once.
-    Structure.objects.select_for_update().filter(pk=structure.pk).first()
-    report = SchoolReport(uai=structure.uai, name=structure.name)
-    now = timezone.now()
-    entries: list[AuditEntry] = []
-    groups = list(_scolarite_groups(structure, ctx.ending).values_list("pk", "kind", "name"))
-    group_ids = [pk for pk, _kind, _name in groups]
+@functools.cache
+def _sql_of(template: str, vendor: str) -> str:
+    """The text of a statement for this database (made once per process)."""
+    names = {**_tables(), **_json_functions()}
+    return template.format(**names, authors=AUTHORS.format(**names))
+
+
+# The SQL of one school's transition. `{share}`, `{group}`… are the models' quoted table
+# names, `{object}`, `{array}` and `{agg}` the database's JSON builders (`_sql`); values
+# travel as parameters (`transition_school`'s `params`). Every audit entry is written by
+# the database itself, from the rows the same statement changed: no share or membership
+# goes through Python.
+#
+# The school's groupes de scolarité of the ending year are the table `school_groups` (a
+# `WITH` on PostgreSQL, a temporary table on SQLite): the statements join these few rows,
+# never the whole `directory_group` table of the académie.
+SCHOOL_GROUPS = """SELECT id, name, kind FROM {group} WHERE structure_id = %(school)s
+    AND school_year_id = %(year)s AND kind IN (%(class)s, %(functional)s)"""
+IN_SCHOOL_GROUPS = "group_id IN (SELECT id FROM school_groups)"
+# The purged shares' authors: a few accounts per school, looked up once each (not once
+# per share).
+AUTHORS = "SELECT id, login FROM {user} WHERE id IN (SELECT created_by_id FROM purged)"
+AUDIT_PURGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(share_purged)s, p.group_id, {object}(
+      'group', g.name,
+      'columns', {array}('share', 'resource_type', 'resource', 'rights', 'shared_by',
+                         'shared_at'),
+      'shares', {agg}({array}(
+        p.id, p.resource_type, p.resource_id,
+        TRIM(CASE WHEN p.can_read THEN 'read ' ELSE '' END
+             || CASE WHEN p.can_contrib THEN 'contrib ' ELSE '' END
+             || CASE WHEN p.can_manage THEN 'manage ' ELSE '' END
+             || CASE WHEN p.can_comment THEN 'comment' ELSE '' END),
+        COALESCE(u.login, ''), p.created_at))), %(now)s
+    FROM purged p JOIN school_groups g ON g.id = p.group_id
+    LEFT JOIN ({authors}) u ON u.id = p.created_by_id
+    GROUP BY p.group_id, g.name"""
+# A member who already holds a named share keeps it (the unique constraint). On
+# PostgreSQL this reads the memberships as they were when the school's statement began,
+# before `ended` removes them.
+CONVERT = """INSERT INTO {share} (resource_type, resource_id, user_id, can_read, can_contrib,
+      can_manage, can_comment, via, bookmark_name, created_by_id, created_at, updated_at)
+    SELECT p.resource_type, p.resource_id, m.user_id, TRUE, FALSE, FALSE, FALSE,
+      %(direct)s, '', p.created_by_id, %(now)s, %(now)s
+    FROM purged p JOIN {membership} m ON m.group_id = p.group_id
+    JOIN {user} u ON u.id = m.user_id
+    WHERE u.state NOT IN (%(deleted)s, %(predeleted)s)
+    ON CONFLICT DO NOTHING"""
+AUDIT_CONVERTED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(share_converted)s, p.group_id, {object}(
+      'group', g.name, 'shares', {agg}(p.id),
+      'users', (SELECT {agg}(m.user_id) FROM {membership} m WHERE m.group_id = p.group_id)),
+      %(now)s
+    FROM purged p JOIN school_groups g ON g.id = p.group_id
+    GROUP BY p.group_id, g.name"""
+ARCHIVE = """INSERT INTO {archived} (group_id, user_id, source, created_at, ended_at)
+    SELECT group_id, user_id, source, created_at, %(now)s FROM ended
+    WHERE TRUE ON CONFLICT DO NOTHING"""
+AUDIT_ENDED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(memberships_ended)s, e.group_id,
+      {object}('group', g.name, 'count', COUNT(*)), %(now)s
+    FROM ended e JOIN school_groups g ON g.id = e.group_id GROUP BY e.group_id, g.name"""
+AUDIT_CLOSED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(class_archived)s, id, {object}('name', name), %(now)s
+    FROM closed"""
+AUDIT_UNFLAGGED = """INSERT INTO {audit} (run_id, structure_id, kind, object_id, details, at)
+    SELECT %(run)s, %(school)s, %(director_ended)s, f.user_id, {object}('login', u.login),
+      %(now)s
+    FROM unflagged f JOIN {user} u ON u.id = f.user_id"""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change of a school's transition: delete (`action` "DELETE") or update
+    (`action` "SET …") the rows of `table` (a key of `_tables`) that match `where`, run
+    the statements of `then` over the changed rows (their `columns`, as the table
+    `name`), and count them with `result`, a query whose rows are (step name, key, login,
+    count, count)."""
+
+    name: str
+    table: str
+    action: str
+    where: str
+    columns: str
+    then: tuple[str, ...]
+    result: str
+
+
+def _steps(structure: Structure, ctx: RunContext) -> list[Step]:
+    """The school's changes, in order."""
     calendar = ctx.calendar(structure)
     convert = calendar is not None and calendar.convert_purged_shares
+    steps = [
+        Step("purged", "share", "DELETE", IN_SCHOOL_GROUPS,
+             "id, resource_type, resource_id, group_id, can_read, can_contrib, can_manage, "
+             "can_comment, created_by_id, created_at",
+             (AUDIT_PURGED, CONVERT, AUDIT_CONVERTED) if convert else (AUDIT_PURGED,),
+             "SELECT 'purged', p.resource_type, u.login, COUNT(*), 0 FROM purged p "
+             "LEFT JOIN ({authors}) u ON u.id = p.created_by_id "
+             "GROUP BY p.resource_type, u.login"),
+        Step("ended", "membership", "DELETE", IN_SCHOOL_GROUPS,
+             "id, group_id, user_id, source, created_at", (ARCHIVE, AUDIT_ENDED),
+             # per kind of group: the groups closed and their memberships ended
+             "SELECT 'ended', kind, NULL, COUNT(*), SUM(n) FROM (SELECT g.kind, COUNT(*) AS n "
+             "FROM ended e JOIN school_groups g ON g.id = e.group_id GROUP BY g.id, g.kind) "
+             "per_group GROUP BY kind"),
+        Step("closed", "school_class", "SET closed_at = %(now)s",
+             "structure_id = %(school)s AND school_year_id = %(year)s AND closed_at IS NULL",
+             "id, name", (AUDIT_CLOSED,), "SELECT 'closed', NULL, NULL, COUNT(*), 0 FROM closed"),
+    ]
+    if not ctx.keeps_director_flags(structure):
+        steps.append(Step(
+            "unflagged", "attachment", "SET is_director = FALSE",
+            "structure_id = %(school)s AND is_director", "id, user_id", (AUDIT_UNFLAGGED,),
+            "SELECT 'unflagged', NULL, NULL, COUNT(*), 0 FROM unflagged"))
+    return steps
 
-    ended_by_group = dict(Membership.objects.filter(group_id__in=group_ids).values("group_id")
-                          .annotate(n=Count("id")).values_list("group_id", "n").order_by())
-    members: dict[int, list[int]] = {}
-    if convert:
-        for gid, uid in Membership.objects.filter(group_id__in=group_ids).values_list(
-                "group_id", "user_id").order_by():
-            members.setdefault(gid, []).append(uid)
 
-    # Shares to the groups: one audit entry per group lists every purged share.
-    purged = list(Share.objects.filter(group_id__in=group_ids).values_list(
-        "pk", "resource_type", "resource_id", "group_id", *RIGHT_COLUMNS,
-        "created_by_id", "created_by__login", "created_at").order_by("group_id", "pk"))
-    names = {pk: name for pk, _kind, name in groups}
-    per_group: dict[int, list[list[Any]]] = {}
-    conversions: list[Share] = []
-    for (pk, resource_type, resource_id, group_id, *rights, by_id, by_login,
-         created_at) in purged:
-        app = app_of(resource_type)
-        report.shares_purged[app] += 1
-        report.purged_by_owner[by_login or "?"] += 1
-        per_group.setdefault(group_id, []).append([
-            pk, resource_type, resource_id,
-            [c[4:] for c, on in zip(RIGHT_COLUMNS, rights, strict=True) if on],
-            by_login or "", created_at.isoformat()])
-        if convert:
-            conversions += [Share(resource_type=resource_type, resource_id=resource_id,
-                                  user_id=uid, can_read=True, via=Via.DIRECT,
-                                  created_by_id=by_id, created_at=now)
-                            for uid in members.get(group_id, [])]
-            report.shares_converted[app] += 1
-    for group_id, rows in per_group.items():
-        entries.append(_audit(
-            run, structure, AuditEntry.Kind.SHARE_PURGED, group_id, group=names[group_id],
-            columns=["share", "resource_type", "resource", "rights", "shared_by", "shared_at"],
-            shares=rows))
-        if convert:
-            entries.append(_audit(run, structure, AuditEntry.Kind.SHARE_CONVERTED, group_id,
-                                  group=names[group_id], shares=[r[0] for r in rows],
-                                  users=members.get(group_id, [])))
-    if purged:
-        Share.objects.filter(group_id__in=group_ids).delete()
-    if conversions:
-        alive = set(User.objects.alive().filter(
-            pk__in={c.user_id for c in conversions}).values_list("pk", flat=True))
-        # A member who already holds a named share keeps it (the unique constraint).
-        Share.objects.bulk_create([c for c in conversions if c.user_id in alive],
-                                  ignore_conflicts=True, batch_size=1000)
+@functools.cache
+def _one_statement(steps: tuple[Step, ...]) -> str:
+    """PostgreSQL: the school's whole transition as one statement — atomic by itself —,
+    `WITH school_groups AS (…), locked AS (SELECT … FOR UPDATE), purged AS (DELETE …
+    RETURNING …), purged_0 AS (INSERT INTO yearchange_auditentry … FROM purged), ended AS
+    (DELETE …) … SELECT <locked> UNION ALL <each step's counts>`. The rows changed and the
+    rows audited are the same by construction; every part sees the school as it was when
+    the statement began. The school's row is locked first (the first branch of the final
+    query), so two runs at once do a school once."""
+    parts = [f"school_groups AS ({_sql(SCHOOL_GROUPS)})",
+             _sql("locked AS (SELECT id FROM {structure} WHERE id = %(school)s FOR UPDATE)")]
+    results = ["SELECT 'locked', NULL, NULL, COUNT(*), 0 FROM locked"]
+    for step in steps:
+        target = _tables()[step.table]
+        change = (f"DELETE FROM {target}" if step.action == "DELETE"  # noqa: S608
+                  else f"UPDATE {target} {step.action}")
+        parts.append(f"{step.name} AS ({change} WHERE {_sql(step.where)} "
+                     f"RETURNING {step.columns})")
+        parts += [f"{step.name}_{n} AS ({_sql(statement)})"
+                  for n, statement in enumerate(step.then)]
+        results.append(_sql(step.result))
+    return "WITH " + ",\n".join(parts) + "\n" + "\nUNION ALL ".join(results)
 
-    if ended_by_group:
-        _archive_memberships(group_ids, now)
-        Membership.objects.filter(group_id__in=group_ids).delete()
-    report.memberships_ended = sum(ended_by_group.values())
-    for gid, kind, name in groups:
-        if ended_by_group.get(gid):
-            if kind == GroupKind.CLASS:
-                report.class_groups_closed += 1
+
+def _one_by_one(cursor: Any, steps: list[Step], params: dict[str, Any]) -> list[Any]:
+    """SQLite, which has no data-modifying `WITH`: each step's rows go through a
+    temporary table, in the transaction of `transition_school` (SQLite's transactions
+    take the write lock at BEGIN, so nothing changes between the statements)."""
+    cursor.execute("DROP TABLE IF EXISTS temp.school_groups")
+    cursor.execute(_sql("CREATE TEMP TABLE school_groups AS " + SCHOOL_GROUPS), params)
+    rows = []
+    for step in steps:
+        target = _tables()[step.table]
+        change = (f"DELETE FROM {target}" if step.action == "DELETE"  # noqa: S608
+                  else f"UPDATE {target} {step.action}")
+        cursor.execute(f"DROP TABLE IF EXISTS temp.{step.name}")
+        cursor.execute(f"CREATE TEMP TABLE {step.name} AS SELECT {step.columns} "  # noqa: S608
+                       f"FROM {target} WHERE {_sql(step.where)}", params)
+        cursor.execute(f"{change} WHERE id IN (SELECT id FROM temp.{step.name})", params)  # noqa: S608
+        for statement in step.then:
+            cursor.execute(_sql(statement), params)
+        cursor.execute(_sql(step.result), params)
+        rows += cursor.fetchall()
+        cursor.execute(f"DROP TABLE temp.{step.name}")
+    cursor.execute("DROP TABLE temp.school_groups")
+    return rows
+
+
+def _prepared_cursor() -> Any:
+    """A cursor whose statements PostgreSQL prepares once and then only executes
+    (psycopg's server-side binding prepares a text run a few times): every school runs
+    the same statement, whose parsing and planning would otherwise cost about as much as
+    its execution for a small school. Elsewhere, the usual cursor. Either way wrapped by
+    Django (query logging, `CaptureQueriesContext`)."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    raw: Any = psycopg.Cursor(connection.connection)
+    return (connection.make_debug_cursor(raw) if connection.queries_logged
+            else connection.make_cursor(raw))
+
+
+def transition_school(structure: Structure, ctx: RunContext, run: TransitionRun) -> SchoolReport:
+    """Do it for one school, atomically; returns what was done. Set-based SQL only, audit
+    included: on PostgreSQL one statement (one round trip) per school, on SQLite a
+    transaction of a constant number of statements, whatever the school's size; no share
+    or membership goes through Python."""
+    report = SchoolReport(uai=structure.uai, name=structure.name)
+    params = {
+        "school": structure.pk, "year": ctx.ending.pk, "run": run.pk,
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
+        "class": GroupKind.CLASS.value, "functional": GroupKind.FUNCTIONAL.value,
+        "direct": Via.DIRECT.value,
+        "deleted": State.DELETED.value, "predeleted": State.PREDELETED.value,
+        **{kind.value: kind.value for kind in AuditEntry.Kind}}
+    steps = _steps(structure, ctx)
+    if connection.vendor == "postgresql":
+        # Alone, the statement is its own transaction; within a caller's transaction, a
+        # savepoint keeps a failure to this school.
+        savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with savepoint, _prepared_cursor() as cursor:
+            cursor.execute(_one_statement(tuple(steps)), params)
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            rows = _one_by_one(cursor, steps, params)
+    for step, key, login, count, more in rows:
+        if step == "purged":
+            report.shares_purged[app_of(key)] += count
+            report.purged_by_owner[login or "?"] += count
+        elif step == "ended":
+            if key == GroupKind.CLASS:
+                report.class_groups_closed += count
             else:
-                report.functional_groups_closed += 1
-            entries.append(_audit(run, structure, AuditEntry.Kind.MEMBERSHIPS_ENDED, gid,
-                                  group=name, count=ended_by_group[gid]))
-
-    classes = SchoolClass.objects.filter(structure=structure, school_year=ctx.ending,
-                                         closed_at__isnull=True)
-    for pk, name in classes.values_list("pk", "name"):
-        entries.append(_audit(run, structure, AuditEntry.Kind.CLASS_ARCHIVED, pk, name=name))
-    report.classes_archived = classes.update(closed_at=now)
-
-    flags = _director_flags(structure, ctx)
-    for user_id, login in flags.values_list("user_id", "user__login"):
-        entries.append(_audit(run, structure, AuditEntry.Kind.DIRECTOR_ENDED, user_id,
-                              login=login))
-    report.director_flags_ended = flags.update(is_director=False)
+                report.functional_groups_closed += count
+            report.memberships_ended += int(more)
+        elif step == "closed":
+            report.classes_archived = count
+        elif step == "unflagged":
+            report.director_flags_ended = count
+    if any(step.name == "purged" and CONVERT in step.then for step in steps):
+        report.shares_converted = Counter(report.shares_purged)
     report.shares_kept = ctx.kept_shares(structure)
-    AuditEntry.objects.bulk_create(entries, batch_size=2000)
     return report
 
 
@@ -329,6 +476,35 @@ def _schools(academy: Academy | None, structure: Structure | None) -> Any:
     if academy is not None:
         schools = schools.filter(academy=academy)
     return schools.order_by("uai")
+
+
+def _school(school: Structure, ctx: RunContext, run: TransitionRun, *, dry_run: bool,
+            errors: list[dict[str, str]]) -> SchoolReport | None:
+    try:
+        return school_report(school, ctx) if dry_run else transition_school(school, ctx, run)
+    except Exception as error:  # one school's failure must not stop the others
+        errors.append({"uai": school.uai, "error": str(error)})
+        return None
+
+
+@contextmanager
+def _asynchronous_commits() -> Iterator[None]:
+    """On PostgreSQL, outside a caller's transaction, each school's statement commits
+    without waiting for its WAL to reach the disk (`synchronous_commit` off for the
+    session, during the schools only). A crash may then lose the last schools' commits,
+    each whole — changes and audit together — which the next run redoes; never half of
+    one. The run's final record is committed normally, and that flushes every commit
+    before it."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def run_transition(*, today: datetime.date, academy: Academy | None = None,
@@ -355,20 +531,18 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
     totals: dict[str, Counter[str]] = {k: Counter() for k in (
         "class_groups_closed", "memberships_ended", "shares_purged", "shares_kept",
         "shares_converted")}
-    for school in _schools(academy, structure).select_related("academy"):
-        try:
-            report = (school_report(school, ctx) if dry_run
-                      else transition_school(school, ctx, run))
-        except Exception as error:  # one school's failure must not stop the others
-            errors.append({"uai": school.uai, "error": str(error)})
-            continue
-        schools.append(report.as_json())
-        totals["class_groups_closed"]["class"] += report.class_groups_closed
-        totals["class_groups_closed"]["functional"] += report.functional_groups_closed
-        totals["memberships_ended"]["directory"] += report.memberships_ended
-        totals["shares_purged"].update(report.shares_purged)
-        totals["shares_kept"].update(report.shares_kept)
-        totals["shares_converted"].update(report.shares_converted)
+    with nullcontext() if dry_run else _asynchronous_commits():
+        for school in _schools(academy, structure).select_related("academy").iterator(500):
+            report = _school(school, ctx, run, dry_run=dry_run, errors=errors)
+            if report is None:
+                continue
+            schools.append(report.as_json())
+            totals["class_groups_closed"]["class"] += report.class_groups_closed
+            totals["class_groups_closed"]["functional"] += report.functional_groups_closed
+            totals["memberships_ended"]["directory"] += report.memberships_ended
+            totals["shares_purged"].update(report.shares_purged)
+            totals["shares_kept"].update(report.shares_kept)
+            totals["shares_converted"].update(report.shares_converted)
     run.report = {
         "dry_run": dry_run, "from_year": ending.name,
         "to_year": new.name if new is not None else _next_year_bounds(ending)[0],

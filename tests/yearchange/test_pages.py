@@ -179,3 +179,20 @@ def test_calendar_form_saves_in_order(client_for, personas):
     calendar = YearCalendar.objects.get()
     assert calendar.transition == datetime.date(2024, 8, 24)
     assert client.post(url, {**dates, "rentree": "2024-08-01"}).status_code == 200
+
+
+def test_console_run_page_shows_the_audit(client_for, personas, class_share,
+                                          django_assert_max_num_queries):
+    from preau.yearchange.transition import run_transition
+
+    run = run_transition(today=datetime.date(personas.year.end.year, 8, 24))
+    pupils = personas.school_class.groups.get(profile="Student")
+    client = client_for(personas.ent_admin)
+    with django_assert_max_num_queries(10):  # not one more per entry or per share
+        page = client.get(f"/administration/changement-annee/{run.pk}/").content.decode()
+    assert "Journal d&#x27;audit" in page or "Journal d'audit" in page
+    # The purged share, one line of a table: its resource, rights, author.
+    assert f"1 partage à « {pupils.name} » :" in page
+    assert f"<td>{class_share.pk}</td>" in page and "<td>read comment</td>" in page
+    assert f"<td>{personas.teacher.login}</td>" in page
+    assert f"« {pupils.name} » : 1 appartenance" in page

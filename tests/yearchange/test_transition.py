@@ -183,24 +183,105 @@ def test_transition_queries_do_not_grow_with_the_school(personas):
 
 
 def test_a_failed_school_is_reported_and_the_next_run_finishes(personas, shared, monkeypatch):
-    """Resumable: one school failing half-way rolls back alone; running again does it."""
+    """Resumable: one school failing half-way (a statement the database refuses, after its
+    shares were deleted) rolls back alone, with its audit; running again finishes it."""
     from preau.yearchange import transition
 
-    real = transition._archive_memberships
-    calls: list[int] = []
+    real = transition._steps
 
-    def failing(group_ids, now):
-        calls.append(1)
-        if len(calls) == 1:  # the first school (by UAI): after its shares were deleted
-            raise RuntimeError("disk full")
-        return real(group_ids, now)
+    def failing(structure, ctx):
+        steps = real(structure, ctx)
+        if structure == personas.school:  # after the shares, before the memberships
+            steps.insert(1, transition.Step(
+                "broken", "membership", "DELETE", "no_such_column = 1", "id", (),
+                "SELECT 'broken', NULL, NULL, 0, 0"))
+        return steps
 
-    monkeypatch.setattr(transition, "_archive_memberships", failing)
+    monkeypatch.setattr(transition, "_steps", failing)
     first = _run()
-    assert first["errors"] == [{"uai": personas.school.uai, "error": "disk full"}]
+    assert [e["uai"] for e in first["errors"]] == [personas.school.uai]
+    assert "no_such_column" in first["errors"][0]["error"]
+    assert [s["uai"] for s in first["schools"]] == [personas.other_school.uai]
     assert Share.objects.filter(group=shared["pupils"]).exists()  # rolled back
     assert Membership.objects.filter(group__school_class=personas.school_class).exists()
-    monkeypatch.setattr(transition, "_archive_memberships", real)
+    assert not AuditEntry.objects.filter(structure=personas.school).exists()
+    assert AuditEntry.objects.filter(structure=personas.other_school).exists()
+    monkeypatch.setattr(transition, "_steps", real)
     second = _run()
     assert second["errors"] == [] and second["shares_purged"]["total"] == 2
     assert _run()["changes"] == 0
+
+
+def test_audit_says_what_changed(personas, shared):
+    """The audit, written by the database from the rows it changed, names each purged
+    share, each group emptied, each class archived and each head-teacher flag ended."""
+    p = personas
+    folder = shared["class_folder"]
+    purged = {s.pk: s for s in Share.objects.filter(group__school_class=p.school_class)}
+    run = run_transition(today=TRANSITION_DAY)
+    entries = list(AuditEntry.objects.filter(run=run, structure=p.school))
+    by_kind: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    shares = by_kind[AuditEntry.Kind.SHARE_PURGED]
+    assert {e.object_id for e in shares} == {s.group_id for s in purged.values()}
+    for entry in shares:
+        group = Group.objects.get(pk=entry.object_id)
+        assert entry.details["group"] == group.name
+        assert entry.details["columns"] == ["share", "resource_type", "resource", "rights",
+                                            "shared_by", "shared_at"]
+        [row] = entry.details["shares"]
+        assert row[:5] == [purged[row[0]].pk, "documents.node", folder.pk, "read",
+                           p.teacher.login]
+        assert row[5].startswith(purged[row[0]].created_at.strftime("%Y-%m-%d"))
+    ended = {e.object_id: e.details for e in by_kind[AuditEntry.Kind.MEMBERSHIPS_ENDED]}
+    pupils = shared["pupils"]
+    assert ended[pupils.pk] == {"group": pupils.name, "count": 1}
+    assert ArchivedMembership.objects.filter(group=pupils).count() == 1
+    closed = {e.object_id: e.details for e in by_kind[AuditEntry.Kind.CLASS_ARCHIVED]}
+    assert closed[p.school_class.pk] == {"name": p.school_class.name}
+    assert set(closed) == set(SchoolClass.objects.filter(
+        structure=p.school, closed_at__isnull=False).values_list("pk", flat=True))
+    flags = by_kind[AuditEntry.Kind.DIRECTOR_ENDED]
+    assert {(e.object_id, e.details["login"]) for e in flags} == {
+        (a.user_id, a.user.login) for a in StructureAttachment.objects.filter(
+            structure=p.school, user__in=[e.object_id for e in flags])}
+    assert flags
+    school = next(s for s in run.report["schools"] if s["uai"] == p.school.uai)
+    assert sum(e["count"] for e in ended.values()) == school["memberships_ended"]
+    assert len(closed) == school["classes_archived"]
+
+
+# serialized_rollback: like the other transactional tests (tests/messaging/test_send_race.py),
+# so that the flush after it leaves the database as they expect it.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_outside_a_transaction_each_school_commits_alone(personas, shared, monkeypatch):
+    """As the command and the worker run it (autocommit): on PostgreSQL each school is one
+    statement committed alone; a failing school leaves the others done, and the session's
+    settings are as before."""
+    from django.db import connection
+
+    from preau.yearchange import transition
+
+    real = transition._steps
+
+    def failing(structure, ctx):
+        steps = real(structure, ctx)
+        if structure == personas.other_school:
+            steps.append(transition.Step("broken", "membership", "DELETE",
+                                         "no_such_column = 1", "id", (),
+                                         "SELECT 'broken', NULL, NULL, 0, 0"))
+        return steps
+
+    monkeypatch.setattr(transition, "_steps", failing)
+    assert not connection.in_atomic_block
+    report = _run()
+    assert [e["uai"] for e in report["errors"]] == [personas.other_school.uai]
+    assert report["shares_purged"]["total"] == 2
+    assert not Share.objects.filter(group=shared["pupils"]).exists()
+    assert AuditEntry.objects.filter(structure=personas.school).exists()
+    assert not AuditEntry.objects.filter(structure=personas.other_school).exists()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"

@@ -848,19 +848,13 @@ class Importer(LinkWriter):
     def _create(self, items: list[Pending]) -> None:
         if not items:
             return
-        taken, variants = self._taken_logins(items)
+        all_values = [self._user_values(item.record) for item in items]
+        taken = self._taken_logins([login_base(v["first_name"], v["last_name"])
+                                    for v in all_values])
         numbers: dict[str, int] = {}
         rows: list[tuple[Any, ...]] = []
-        for item in items:
-            values = self._user_values(item.record)
+        for item, values in zip(items, all_values, strict=True):
             first, last = values["first_name"], values["last_name"]
-            base = login_base(first, last)
-            if base in taken and base not in variants:
-                # Handed out earlier in this chunk while free in the base: its numbered
-                # variants may still exist there (jean.dupont deleted, jean.dupont2 not).
-                taken.update(User.objects.filter(login__startswith=base).order_by()
-                             .values_list("login", flat=True))
-                variants.add(base)
             login = generate_login(first, last, taken, numbers)
             rows.append((
                 login, first, last, f"{first} {last}".strip()[:310],
@@ -893,26 +887,28 @@ class Importer(LinkWriter):
         bulk.insert(UserEvent, EVENT_FIELDS, events)
         self.apply_links(desired, fresh=True)
 
-    def _taken_logins(self, items: list[Pending]) -> tuple[set[str], set[str]]:
+    def _taken_logins(self, bases: list[str]) -> set[str]:
         """Logins that could collide with the chunk's new ones (`prenom.nom`,
-        `prenom.nom2`…), and the bases whose numbered variants they hold.
+        `prenom.nom2`…).
 
         Earlier chunks' logins are in the table already: nothing is kept from one chunk
-        to the next. One query finds which bases are taken at all; only those (common
-        names) are then looked up with their numbered variants."""
-        bases = {login_base(i.record.first_name, i.record.last_name) for i in items}
+        to the next. One query finds which bases are taken at all; those (common names),
+        and the bases the chunk hands out more than once, are then looked up with their
+        numbered variants: a base free in the table may still have numbered logins
+        (jean.dupont deleted, jean.dupont2 not)."""
         used: set[str] = set()
-        for batch in chunked(sorted(bases)):
+        for batch in chunked(sorted(set(bases))):
             where, params = bulk.any_of("login", batch)
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT login FROM {USER_TABLE} WHERE {where}", params)  # noqa: S608
                 used.update(row[0] for row in cursor.fetchall())
+        repeated = {base for base, count in Counter(bases).items() if count > 1}
         taken = set(used)
-        for batch in chunked(sorted(used), 100):
+        for batch in chunked(sorted(used | repeated), 100):
             condition = reduce(or_, (Q(login__startswith=base) for base in batch))
             taken.update(User.objects.filter(condition).order_by()
                          .values_list("login", flat=True))
-        return taken, used
+        return taken
 
     def _update(self, items: list[Pending]) -> None:
         if not items:
@@ -1125,11 +1121,12 @@ class Importer(LinkWriter):
             f"JOIN {USER_TABLE} u ON u.id = c.id WHERE {owned}", params)
         for page in self.scratch.marks_of("s", CHUNK):
             created = set(self.scratch.marked("n", page))
-            changes = self.sync_relatives(page, new=created)
-            changed = [uid for uid in changes if uid not in created]
+            self.link_new_relatives(sorted(created))
+            changes = self.sync_relatives([uid for uid in page if uid not in created])
+            changed = list(changes)
             self._now_updated(changed)
             events = []
-            for uid in changed:  # a created parent's creation is their history
+            for uid in changed:  # (a created parent's creation is their history)
                 events.append(self.event(uid, UserEvent.Kind.UPDATED,
                                          _("Schools and classes updated with the children's"),
                                          {**changes[uid], "run": self.ctx.run_id}))

@@ -878,6 +878,8 @@ class Importer(LinkWriter):
             self.report.count(profile, "created")
             if record.kind is PersonKind.RELATIVE:
                 scratch.mark("n", uid)
+            elif record.kind is PersonKind.STUDENT:
+                scratch.mark("k", uid)
             self._note_references(record, uid, dirty=True)
             if item.desired is not None:
                 desired[uid] = item.desired
@@ -997,38 +999,72 @@ class Importer(LinkWriter):
         """Parent links: from the pupils' side (AAF) or the parents' children (ONDE, CSV).
         Only links whose source is not MANUAL are replaced."""
         if self.inputs.is_aaf:
-            # The written pupils' designated parents, a page of pupils at a time, each
-            # parent id joined to its account.
-            for page in self.scratch.pages("scratch_link", "pupil_id"):
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT l.pupil_id, l.external_id, l.legal, l.file, l.line, u.id, "  # noqa: S608
-                        f"u.profile, u.state FROM scratch_link l LEFT JOIN {USER_TABLE} u "
-                        f"ON u.external_prefix = %s AND u.external_id = l.external_id "
-                        f"AND u.external_id <> '' AND u.state <> %s "
-                        f"WHERE l.pupil_id >= %s AND l.pupil_id <= %s "
-                        f"ORDER BY l.pupil_id, l.n",
-                        [self.prefix, State.DELETED, page[0], page[-1]])
-                    rows = cursor.fetchall()
-                by_owner: dict[int, dict[int, bool]] = {}
-                for pupil_id, ext, legal, file, line, uid, profile, state in rows:
-                    wanted = by_owner.setdefault(pupil_id, {})
-                    if ext is None:  # designates nobody
-                        continue
-                    if uid is None or profile != Profile.RELATIVE or state in GONE_STATES:
-                        self.scratch.mark("i", pupil_id)
-                        self.issue("relative-not-found",
-                                   _("parent “%(id)s” of this pupil is neither in this run nor "
-                                     "in the directory") % {"id": ext},
-                                   file=file, line=line)
-                        continue
-                    wanted[uid] = wanted.get(uid, False) or bool(legal)
-                self._replace_links(by_owner, owner="student_id", other="relative_id")
-                self.scratch.flush()
+            self._aaf_parent_links()
         elif PersonKind.RELATIVE in self.kinds:
             by_parent = {rid: dict.fromkeys(children, True)
                          for rid, children in self.relative_links.items()}
             self._replace_links(by_parent, owner="relative_id", other="student_id")
+            self.scratch.flush()
+
+    def _created(self, profile: str) -> int:
+        counts = self.report.counts.get(profile)
+        return counts["created"] if counts is not None else 0
+
+    def _aaf_parent_links(self) -> None:
+        """AAF: the written pupils' links to the parents they designate (`scratch_link`),
+        each parent id joined to its account. A pupil created by the run has no link yet:
+        theirs are inserted in one INSERT … SELECT; the others' are compared with their
+        current links a page of pupils at a time (`_replace_links`, with their history)."""
+        joined = (f"FROM scratch_link l LEFT JOIN {USER_TABLE} u ON u.external_prefix = %s "
+                  f"AND u.external_id = l.external_id AND u.external_id <> '' "
+                  f"AND u.state <> %s")
+        gone, gone_params = bulk.any_of("u.state", list(GONE_STATES))
+        valid = f"u.profile = %s AND NOT {gone}"
+        joined_params: list[Any] = [self.prefix, State.DELETED]
+        valid_params = [Profile.RELATIVE, *gone_params]
+        # Designated parents found nowhere: an issue each, and the pupil keeps no checksum
+        # (tried again next run). Read through a server-side cursor: a broken file may
+        # name many.
+        self.scratch.mark_from(
+            "i", f"SELECT l.pupil_id AS id {joined} WHERE l.external_id IS NOT NULL "
+                 f"AND (u.id IS NULL OR NOT ({valid}))", [*joined_params, *valid_params])
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"SELECT l.external_id, l.file, l.line {joined} "
+                           f"WHERE l.external_id IS NOT NULL AND (u.id IS NULL OR NOT ({valid})) "
+                           f"ORDER BY l.pupil_id, l.n", [*joined_params, *valid_params])
+            while batch := cursor.fetchmany(2000):
+                for ext, file, line in batch:
+                    self.issue("relative-not-found",
+                               _("parent “%(id)s” of this pupil is neither in this run nor "
+                                 "in the directory") % {"id": ext}, file=file, line=line)
+        # Pupils created by the run.
+        new = "l.pupil_id IN (SELECT id FROM scratch_mark WHERE mark = 'k')"
+        if self._created(Profile.STUDENT):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {RelativeLink._meta.db_table} (student_id, relative_id, "
+                    f"source, legal, created_at) SELECT l.pupil_id, u.id, %s, "
+                    f"max(CASE WHEN l.legal THEN 1 ELSE 0 END) = 1, %s {joined} "
+                    f"WHERE {new} AND {valid} GROUP BY l.pupil_id, u.id",
+                    [self.source, self.ctx.now, *joined_params, *valid_params])
+        # The others, a page at a time.
+        for page in self.scratch.pages("scratch_link", "pupil_id",
+                                       "pupil_id NOT IN (SELECT id FROM scratch_mark "
+                                       "WHERE mark = 'k')"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT l.pupil_id, l.external_id, l.legal, u.id, u.profile, u.state "
+                    f"{joined} WHERE l.pupil_id >= %s AND l.pupil_id <= %s AND NOT {new} "
+                    f"ORDER BY l.pupil_id, l.n", [*joined_params, page[0], page[-1]])
+                rows = cursor.fetchall()
+            by_owner: dict[int, dict[int, bool]] = {}
+            for pupil_id, ext, legal, uid, profile, state in rows:
+                wanted = by_owner.setdefault(pupil_id, {})
+                if ext is None or uid is None or profile != Profile.RELATIVE \
+                        or state in GONE_STATES:
+                    continue  # designates nobody, or a parent found nowhere (see above)
+                wanted[uid] = wanted.get(uid, False) or bool(legal)
+            self._replace_links(by_owner, owner="student_id", other="relative_id")
             self.scratch.flush()
 
     def _replace_links(self, wanted: dict[int, dict[int, bool]], *, owner: str,
@@ -1119,9 +1155,10 @@ class Importer(LinkWriter):
             f"UNION SELECT l.relative_id FROM {RelativeLink._meta.db_table} l "
             f"WHERE l.student_id IN (SELECT id FROM scratch_mark WHERE mark = 'p')) c "
             f"JOIN {USER_TABLE} u ON u.id = c.id WHERE {owned}", params)
+        if self._created(Profile.RELATIVE):
+            self.link_new_relatives("SELECT id FROM scratch_mark WHERE mark = 'n'")
         for page in self.scratch.marks_of("s", CHUNK):
             created = set(self.scratch.marked("n", page))
-            self.link_new_relatives(sorted(created))
             changes = self.sync_relatives([uid for uid in page if uid not in created])
             changed = list(changes)
             self._now_updated(changed)

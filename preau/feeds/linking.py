@@ -317,17 +317,22 @@ class LinkWriter:
                              fresh=True)
         return changes
 
-    def link_new_relatives(self, relative_ids: Sequence[int]) -> None:
+    def link_new_relatives(self, relatives: str, relatives_params: Sequence[Any] = ()
+                           ) -> None:
         """`sync_relatives` for parents that the run just created (no link to load, no
-        change to describe), in a few INSERT … SELECT instead of rows in Python: the
-        schools of their children (present or missing, not pre-deleted), and the parents'
-        group of each such school and of each child's open class of the year."""
-        if not relative_ids or self.source is None:
+        change to describe), set-based: the schools of their children (present or
+        missing, not pre-deleted), and the parents' group of each such school and of each
+        child's open class of the year. `relatives` is an SQL query of the parents' ids.
+
+        One INSERT … SELECT per table for all of them: the database joins them to their
+        children's rows with hash joins, in one pass however many they are (by pages of
+        ids, each page would read the children's memberships again)."""
+        if self.source is None:
             return
         quote = connection.ops.quote_name
         user, link, att, member, group, klass = (quote(m._meta.db_table) for m in (
             User, RelativeLink, StructureAttachment, Membership, Group, SchoolClass))
-        ids, ids_params = bulk.any_of("l.relative_id", relative_ids)
+        ids, ids_params = f"l.relative_id IN ({relatives})", list(relatives_params)
         gone, gone_params = bulk.any_of("c.state", list(GONE_STATES))
 
         def children(joins: str = "", params: Sequence[Any] = ()) -> tuple[str, list[Any]]:

@@ -37,6 +37,7 @@ MARKS = {
     "r": "parent written by the run",
     "a": "parent whose links to a child changed",
     "n": "parent created by the run",
+    "k": "pupil created by the run (no parent link to compare: inserted set-based)",
     "c": "account created with a birth date (possible duplicates)",
     "q": "account written with no visible change, counted unchanged (profile kept)",
     "i": "account with an unresolved reference: its checksum is cleared at the end",

@@ -43,13 +43,17 @@ Parents
     A parent's attachments and groups are derived from their children: the school and
     class parent groups of each child.
 
-Speed
-    Existing accounts of the scope are loaded once (external id -> id, checksum, state);
-    records are handled in chunks of CHUNK with bulk inserts, updates and deletes, so the
+Speed and memory
+    Records are handled in chunks of RECORDS: one lookup of the chunk's accounts (external
+    id -> id, checksum, state, listed already), bulk inserts, updates and deletes, so the
     number of queries grows with the number of chunks, never with the number of records.
-    Rows are written as tuples through `preau.feeds.bulk` (COPY on PostgreSQL), and the
-    written tables are ANALYZEd whenever the run has about doubled them (see
-    `_refresh_statistics`). docs/benchmarks.md has the figures.
+    What the run remembers from chunk to chunk (accounts listed, parents designated,
+    accounts to revisit) is in temporary tables (`preau.feeds.scratch`), not in Python:
+    memory stays flat whatever the size of the académie, and the end of the run works
+    set-based (missing accounts by one anti-join, new accounts' parent links and parents'
+    groups by INSERT … SELECT). Rows are written as tuples through `preau.feeds.bulk`
+    (COPY on PostgreSQL), and the written tables are ANALYZEd whenever the run has about
+    doubled them (see `_refresh_statistics`). docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations

@@ -17,10 +17,14 @@ at its end or with its rolled-back transaction):
 - `scratch_link (pupil_id, n, external_id, legal, file, line)`: the parents each written
   pupil designates, in order (`external_id` NULL for a pupil who designates none), for
   the parent links made once every parent is in;
-- `scratch_mark (mark, id, profile)`: sets of accounts, one letter each (`MARKS`).
+- `scratch_mark (mark, id, profile)`: sets of accounts, one letter each (`MARKS`);
+- `scratch_login (base, next)` (PostgreSQL): the next free number of each login base
+  (`prenom.nom`) the run has handed out, so that a later chunk resumes there instead of
+  reading back every numbered login of a common name.
 
-Rows are appended with `bulk.insert_rows` (COPY on PostgreSQL); no table has a unique
-constraint (a COPY cannot skip a duplicate): readers use EXISTS or DISTINCT.
+Rows are appended with `bulk.insert_rows` (COPY on PostgreSQL); no table but
+`scratch_login` (upserted) has a unique constraint (a COPY cannot skip a duplicate):
+readers use EXISTS or DISTINCT.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ TABLES = {
     "scratch_link": ("pupil_id bigint NOT NULL, n integer NOT NULL, external_id text, "
                      "legal boolean NOT NULL, file text NOT NULL, line integer"),
     "scratch_mark": "mark varchar(1) NOT NULL, id bigint NOT NULL, profile varchar(16)",
+    "scratch_login": "base text PRIMARY KEY, next bigint NOT NULL",
 }
 INDEXES = {
     "scratch_seen": "id",
@@ -76,7 +81,8 @@ class Scratch:
             for table, columns in TABLES.items():
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
                 cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
-                cursor.execute(f"CREATE INDEX {table}_idx ON {table} ({INDEXES[table]})")
+                if table in INDEXES:
+                    cursor.execute(f"CREATE INDEX {table}_idx ON {table} ({INDEXES[table]})")
 
     def drop(self) -> None:
         with connection.cursor() as cursor:

@@ -84,6 +84,40 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_rss_mib() -> float:
+    """The process's resident memory now (VmRSS of /proc/self/status)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler:
+    """Samples the resident memory every 10 ms in a thread while a step runs: its peak
+    above the resident memory at the start of the step is what the step itself needed
+    (`ru_maxrss` never goes down, so it hides a step that needs less than an earlier one)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.start = current_rss_mib()
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, current_rss_mib())
+
+    def stop(self) -> float:
+        """Stops sampling; returns the peak above the start, in MiB."""
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, current_rss_mib())
+        return self.peak - self.start
+
+
 def cpu_seconds() -> float:
     """CPU time used so far by this process and by its PostgreSQL backend (same host).
 
@@ -99,21 +133,25 @@ def cpu_seconds() -> float:
     return time.process_time() + (int(fields[11]) + int(fields[12])) / ticks
 
 
-def timed(step: Callable[[], Any], trace: bool) -> tuple[float, Any, float | None, float]:
-    """Runs `step`; returns its duration, its result, its tracemalloc peak (MiB) and the
-    CPU seconds it used (Python and PostgreSQL)."""
+def timed(step: Callable[[], Any], trace: bool
+          ) -> tuple[float, Any, float | None, float, float]:
+    """Runs `step`; returns its duration, its result, its tracemalloc peak (MiB), the
+    CPU seconds it used (Python and PostgreSQL) and its peak resident memory above the
+    resident memory at its start (MiB)."""
     if trace:
         tracemalloc.start()
     cpu = cpu_seconds()
+    sampler = RssSampler()
     started = time.perf_counter()
     result = step()
     duration = time.perf_counter() - started
+    above = sampler.stop()
     cpu = cpu_seconds() - cpu
     peak = None
     if trace:
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    return duration, result, peak, cpu
+    return duration, result, peak, cpu, above
 
 
 def parse_all(paths: list[Path]) -> int:
@@ -200,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generated {len(plain)} + {len(changed)} files in "
               f"{time.perf_counter() - started:.1f} s; peak RSS {rss_mib():.0f} MiB")
 
-        results: list[tuple[str, float, Any, float | None, float, float]] = []
+        results: list[tuple[str, float, Any, float | None, float, float, float]] = []
 
         def run(label: str, paths: list[Path]) -> None:
             def step() -> Any:
@@ -210,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
             profiler = cProfile.Profile() if args.profile else None
             if profiler is not None:
                 profiler.enable()
-            duration, feed_run, peak, cpu = timed(step, args.tracemalloc)
+            duration, feed_run, peak, cpu, above = timed(step, args.tracemalloc)
             if profiler is not None:
                 profiler.disable()
                 print(f"--- {label}: profile (tottime, then cumulative)")
@@ -221,15 +259,16 @@ def main(argv: list[str] | None = None) -> None:
             if args.analyze:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
-            results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu))
+            results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu, above))
             print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), counts {feed_run.counts}; "
-                  f"peak RSS {rss_mib():.0f} MiB", flush=True)
+                  f"peak RSS {rss_mib():.0f} MiB, {above:.0f} MiB above the step's start",
+                  flush=True)
 
         run("first import", plain)
         run("unchanged re-import", plain)
         run("5 % changes re-import", changed)
 
-        parse_s, records, _, parse_cpu = timed(lambda: parse_all(plain), False)
+        parse_s, records, _, parse_cpu, _ = timed(lambda: parse_all(plain), False)
         rows = user_rows(plain, "lille")
         copy_s, copy_cpu = copy_floor(rows)
         accounts = len(rows)
@@ -248,14 +287,15 @@ def main(argv: list[str] | None = None) -> None:
         print("x floor = seconds / floor seconds; CPU s = CPU seconds of Python and of its "
               "PostgreSQL backend, which the machine's other load inflates much less")
         print(f"{'step':<24}{'seconds':>9}{'accounts/s':>12}{'x floor':>9}{'speed-up':>10}"
-              f"{'CPU s':>8}{'CPU x floor':>13}{'peak RSS':>10}{'tracemalloc':>13}")
+              f"{'CPU s':>8}{'CPU x floor':>13}{'peak RSS':>10}{'RSS +step':>11}"
+              f"{'tracemalloc':>13}")
         first = results[0][1]
-        for label, duration, _counts, peak, rss, cpu in results:
+        for label, duration, _counts, peak, rss, cpu, above in results:
             speedup = "" if label == "first import" else f"{first / duration:.1f}x"
             traced = f"{peak:.0f} MiB" if peak is not None else "-"
             print(f"{label:<24}{duration:>9.2f}{accounts / duration:>12,.0f}"
                   f"{duration / floor:>8.1f}x{speedup:>10}{cpu:>8.2f}{cpu / floor_cpu:>12.1f}x"
-                  f"{rss:>6.0f} MiB{traced:>13}")
+                  f"{rss:>6.0f} MiB{above:>7.0f} MiB{traced:>13}")
         print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}"
               f"{'':>19}{floor_cpu:>8.2f}")
     finally:

@@ -52,7 +52,13 @@ from preau.directory.models import Academy, SchoolYear, Structure
 from preau.feeds.importer import Importer, RunContext
 from preau.feeds.inputs import InputRefused, RunInput
 from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
-from preau.feeds.liveness import current_worker, database_session, is_interrupted
+from preau.feeds.liveness import (
+    DATABASE_TASKS,
+    current_worker,
+    database_session,
+    is_interrupted,
+    queued_task_lost,
+)
 from preau.feeds.models import FORMAT_SOURCES, FeedFormat, FeedIssue, FeedRun
 from preau.feeds.parsers import FeedError
 from preau.feeds.report import MAX_REPORTED_ISSUES, Issue, RunReport
@@ -533,6 +539,22 @@ def do_run_queued(run: FeedRun) -> FeedRun:
     return run
 
 
+def do_note_task(run: FeedRun, task_id: str, backend: str = "default") -> None:
+    """Records the background task that is to run a queued run (upload or approval), so
+    that a worker killed before it marked the run running does not leave it queued for
+    ever (`liveness.queued_task_lost`). Only tasks of the database backend are recorded:
+    they are the ones that can be looked up later."""
+    if settings.TASKS.get(backend, {}).get("BACKEND") != DATABASE_TASKS:
+        return
+    with transaction.atomic():
+        fresh = FeedRun.objects.select_for_update().filter(
+            pk=run.pk, status=FeedRun.Status.QUEUED).first()
+        if fresh is not None:
+            fresh.options = {**fresh.options, "task": task_id}
+            fresh.save(update_fields=["options"])
+            run.options = fresh.options
+
+
 def _progress_writer(folder: Path) -> Callable[[str, int], None]:
     """The importer's progress callback for the console: at most once a second, the records
     handled so far go to `folder/progress.json` (replaced atomically)."""
@@ -572,18 +594,23 @@ def do_settle_interrupted_runs(runs: Iterable[FeedRun] | None = None) -> list[Fe
     - any other run becomes *failed*, with `interrupted: true` in its report and a French
       message; the files of an interrupted upload are removed (personal data).
 
+    A *queued* run whose background task will never run it (a worker killed between
+    claiming the task and starting the run: `liveness.queued_task_lost`) is settled the
+    same way: an approval goes back to held, an upload fails.
+
     Called by the console's feed pages and by `preau feed` before it shows or starts a
     run; idempotent. Returns the runs settled."""
-    candidates = FeedRun.objects.filter(status=FeedRun.Status.RUNNING) if runs is None else [
-        r for r in runs if r.status == FeedRun.Status.RUNNING]
+    waiting = (FeedRun.Status.RUNNING, FeedRun.Status.QUEUED)
+    candidates = FeedRun.objects.filter(status__in=waiting) if runs is None else [
+        r for r in runs if r.status in waiting]
     settled = []
     for run in candidates:
-        if not is_interrupted(run):
+        if not (is_interrupted(run) or queued_task_lost(run)):
             continue
         with transaction.atomic():
             # Read again once the process is known dead: whatever it wrote is committed.
             fresh = FeedRun.objects.select_for_update().filter(
-                pk=run.pk, status=FeedRun.Status.RUNNING, worker=run.worker).first()
+                pk=run.pk, status=run.status, worker=run.worker).first()
             if fresh is None:
                 continue
             _settle(fresh)
@@ -594,16 +621,28 @@ def do_settle_interrupted_runs(runs: Iterable[FeedRun] | None = None) -> list[Fe
 
 def _settle(run: FeedRun) -> None:
     who = run.worker or "?"
-    logger.warning("feed run %s interrupted (process %s gone)", run.pk, who)
+    never_started = run.status == FeedRun.Status.QUEUED
+    if never_started:
+        logger.warning("feed run %s lost: its background task %s will never run it",
+                       run.pk, run.options.get("task"))
+    else:
+        logger.warning("feed run %s interrupted (process %s gone)", run.pk, who)
+    run.options = {k: v for k, v in run.options.items() if k != "task"}
     folder = Path(run.stored_files) if run.stored_files else None
     if folder is not None and folder.is_dir():
         run.status = FeedRun.Status.HELD
         run.approved_by, run.approved_label, run.approved_at = None, "", None
         run.options = {k: v for k, v in run.options.items() if k != "approval"}
-        run.message = _(
-            "The approval of this run was interrupted: the process applying it stopped "
-            "(%(worker)s) before the end, and nothing was applied (a run is one database "
-            "transaction). The run is held again: approve it again.") % {"worker": who}
+        if never_started:
+            run.message = _(
+                "The approval of this run was interrupted: the background worker stopped "
+                "before applying it, and nothing was applied. The run is held again: "
+                "approve it again.")
+        else:
+            run.message = _(
+                "The approval of this run was interrupted: the process applying it stopped "
+                "(%(worker)s) before the end, and nothing was applied (a run is one database "
+                "transaction). The run is held again: approve it again.") % {"worker": who}
         run.report = {**run.report, "status": run.status,
                       "status_label": str(run.get_status_display()),
                       "message": run.message, "interrupted": True,
@@ -616,10 +655,15 @@ def _settle(run: FeedRun) -> None:
         shutil.rmtree(upload, ignore_errors=True)  # personal data
         run.options = {k: v for k, v in run.options.items() if k != "upload"}
     run.status = FeedRun.Status.FAILED
-    run.message = _(
-        "Interrupted: the process running this import stopped (%(worker)s) before the end. "
-        "Nothing was imported: a run is one database transaction, which the database rolls "
-        "back when its process dies. Run the import again.") % {"worker": who}
+    if never_started:
+        run.message = _(
+            "Interrupted: the background worker stopped before starting this import. "
+            "Nothing was imported. Run the import again.")
+    else:
+        run.message = _(
+            "Interrupted: the process running this import stopped (%(worker)s) before the "
+            "end. Nothing was imported: a run is one database transaction, which the database "
+            "rolls back when its process dies. Run the import again.") % {"worker": who}
     _finish(run, None, {"interrupted": True})
 
 

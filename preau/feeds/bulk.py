@@ -136,3 +136,31 @@ def analyze(*tables: type[models.Model]) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t._meta.db_table)
                                                   for t in tables))
+
+
+def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column` among `values`, as SQL and parameters: `= ANY(%s)` with one array on
+    PostgreSQL (no statement of thousands of placeholders to build and parse), `IN (…)`
+    on SQLite (at most 32,766 parameters per statement)."""
+    if not values:
+        return "1 = 0", []
+    if is_postgresql():
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Appends plain rows to a table that no model describes (the run's temporary tables):
+    COPY on PostgreSQL, one `executemany` elsewhere."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if is_postgresql():
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                               rows)

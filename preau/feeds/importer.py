@@ -43,29 +43,36 @@ Parents
     A parent's attachments and groups are derived from their children: the school and
     class parent groups of each child.
 
-Speed
-    Existing accounts of the scope are loaded once (external id -> id, checksum, state);
-    records are handled in chunks of CHUNK with bulk inserts, updates and deletes, so the
+Speed and memory
+    Records are handled in chunks of RECORDS: one lookup of the chunk's accounts (external
+    id -> id, checksum, state, listed already), bulk inserts, updates and deletes, so the
     number of queries grows with the number of chunks, never with the number of records.
-    Rows are written as tuples through `preau.feeds.bulk` (COPY on PostgreSQL), and the
-    written tables are ANALYZEd whenever the run has about doubled them (see
-    `_refresh_statistics`). docs/benchmarks.md has the figures.
+    What the run remembers from chunk to chunk (accounts listed, parents designated,
+    accounts to revisit) is in temporary tables (`preau.feeds.scratch`), not in Python:
+    memory stays flat whatever the size of the académie, and the end of the run works
+    set-based (missing accounts by one anti-join, new accounts' parent links and parents'
+    groups by INSERT … SELECT). Rows are written as tuples through `preau.feeds.bulk`
+    (COPY on PostgreSQL), and the written tables are ANALYZEd whenever the run has about
+    doubled them (see `_refresh_statistics`). docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import secrets
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
 from operator import or_
-from sys import intern
 from typing import Any, NamedTuple
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, is_password_usable
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -96,6 +103,7 @@ from preau.feeds.linking import CHUNK, GONE_STATES, Desired, LinkWriter, chunked
 from preau.feeds.parsers import ChildRef, ClassRef, PersonKind, PersonRecord, loose_key
 from preau.feeds.parsers.links import resolve_child
 from preau.feeds.report import Issue, RunReport
+from preau.feeds.scratch import Scratch
 from preau.lib.text import search_key
 
 IMPORTER_VERSION = "1"
@@ -105,10 +113,13 @@ next run reprocesses every record."""
 OK_STATES = (State.PENDING, State.ACTIVE, State.BLOCKED)
 STAFF_PROFILES = (Profile.TEACHER, Profile.PERSONNEL)
 _LEVELS = frozenset(Level.values)
+USER_TABLE = User._meta.db_table
+RECORDS = 10_000
+"""Records handled per chunk: one lookup of their accounts, one bulk write per table."""
 
 
 class Known(NamedTuple):
-    """An existing account as the run sees it (loaded once, kept up to date)."""
+    """An existing account as the run sees it (looked up with its chunk of records)."""
 
     id: int
     checksum: str
@@ -116,6 +127,7 @@ class Known(NamedTuple):
     profile: str
     source: str
     missing: bool
+    seen: bool = False  # already listed by this run
 
 
 @dataclass
@@ -166,9 +178,6 @@ _USER_CREATE_FIELDS = [
     "email", "academic_email", "ine", "source", "external_prefix", "external_id",
     "feed_checksum", "state", "activation_code", "password", "created_at",
 ]
-_FIRST, _LAST, _CHECKSUM = (_USER_CREATE_FIELDS.index(name)
-                            for name in ("first_name", "last_name", "feed_checksum"))
-
 
 def activation_code() -> str:
     """accounts.actions.new_activation_code's code (same alphabet and length), drawn with
@@ -185,6 +194,37 @@ def activation_code() -> str:
 def unusable_password() -> str:
     """What make_password(None) stores (no password yet), without its 40 random draws."""
     return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+
+
+_gc_lock = threading.Lock()
+_gc_depth = [0, True]  # runs inside collections_per_chunk, and whether gc was enabled
+
+
+@contextmanager
+def collections_per_chunk() -> Iterator[None]:
+    """CPython's cyclic garbage collector runs after every 700 net allocations, and every
+    so often scans every object of the process (Django's, lxml's…). An import allocates
+    millions of short-lived tuples and strings that hold no cycle: those collections took
+    a fifth of its Python time. During a run the objects that exist at its start are
+    frozen (never scanned) and automatic collection is off; the importer collects once
+    per chunk instead, so a cycle made by a chunk is still freed with it and memory stays
+    flat. Nested or concurrent runs (threads) restore the collector only when the last
+    one ends."""
+    with _gc_lock:
+        if _gc_depth[0] == 0:
+            _gc_depth[1] = gc.isenabled()
+            gc.disable()
+            gc.freeze()
+        _gc_depth[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_depth[0] -= 1
+            if _gc_depth[0] == 0:
+                gc.unfreeze()
+                if _gc_depth[1]:
+                    gc.enable()
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -219,9 +259,10 @@ class Importer(LinkWriter):
         self.issues: list[Issue] = []
         self.issue_total = 0
         self.academy_created = False
-        # Accounts of the scope by external id, and the ids the run listed.
-        self.users: dict[str, Known] = {}
-        self.seen: set[int] = set()
+        # What the run remembers about the académie's accounts is in the database
+        # (preau.feeds.scratch): memory does not grow with the académie.
+        self.scratch = Scratch()
+        self.known_count = 0  # accounts of the scope: known at the start, then created
         self.unknown_keys: set[str] = set()
         # Classes of the year: (school, code) and (school, loose name) -> class.
         self.classes: dict[tuple[int, str], ClassInfo] = {}
@@ -229,25 +270,13 @@ class Importer(LinkWriter):
         self.class_by_id: dict[int, ClassInfo] = {}
         self.class_levels: dict[int, set[str]] = defaultdict(set)
         self.functional_groups: dict[tuple[int, str], int] = {}
-        # Parents: AAF ids referenced by pupils; pupil -> refs (AAF) / parent -> children.
-        self.referenced: set[str] = set()
-        self.pupil_links: dict[int, tuple[tuple[Any, ...], str, int]] = {}
+        # ONDE and CSV (one school): parent -> children.
         self.relative_children: dict[str, tuple[list[int], bool]] = {}
         self.relative_links: dict[int, list[int]] = {}
         self.pupil_index: dict[tuple[str, ...], list[str]] | None = None
         self.pupil_index_ids: dict[str, int] = {}
-        self.dirty_pupils: set[int] = set()
-        self.dirty_relatives: set[int] = set()
-        self.affected_relatives: set[int] = set()
-        self.incomplete: set[int] = set()
-        # Accounts written this run but counted unchanged (a parent link may still change).
-        self.quiet_updates: dict[int, str] = {}
-        self.created_relatives: set[int] = set()
-        self.taken_logins: set[str] = set()
-        self.login_bases: set[str] = set()
-        self.login_variants: set[str] = set()  # bases whose numbered logins were loaded
-        self.login_numbers: dict[str, int] = {}
-        self.created_people: list[tuple[tuple[str, str, str, date], int]] = []
+        # The scope's accounts of the chunk being handled (records and children's ids).
+        self.chunk_users: dict[str, Known] = {}
         # Accounts created or updated, in all and when the tables were last ANALYZEd.
         self.written = 0
         self.analyzed = (0, 0)  # (written, accounts known) at the last ANALYZE
@@ -255,31 +284,40 @@ class Importer(LinkWriter):
     # -- entry point -------------------------------------------------------------------
 
     def run(self) -> RunReport:
+        with collections_per_chunk():
+            return self._run()
+
+    def _run(self) -> RunReport:
         self.inputs.parse_all()
+        self.scratch.create()
         self._scope()
         if self.inputs.has_structures():
             self._import_structures()
-        self._load_users()
+        self._count_scope()
         self._load_classes()
         done = 0
         for kinds in PERSON_ORDER:
             if not set(kinds) & self.kinds:
                 continue
-            for batch in chunked(self.inputs.people(kinds)):
+            for batch in chunked(self.inputs.people(kinds), RECORDS):
                 self._people(batch)
                 self._refresh_statistics()
                 done += len(batch)
+                del batch
+                gc.collect()  # the chunk's cycles, if any (see collections_per_chunk)
                 if self.progress:
                     self.progress("people", done)
+        self.scratch.analyze()
         self._parent_links()
         self._sync_relatives()
         self._missing()
         self._close_classes()
         self._store_class_levels()
-        if self.incomplete:
-            for ids in chunked(sorted(self.incomplete)):
-                User.objects.filter(id__in=ids).update(feed_checksum="")
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {USER_TABLE} SET feed_checksum = '' WHERE id IN "  # noqa: S608
+                           "(SELECT id FROM scratch_mark WHERE mark = 'i')")
         self._duplicates()
+        self.scratch.drop()
         self._finish_issues()
         return self.report
 
@@ -393,31 +431,65 @@ class Importer(LinkWriter):
 
     # -- existing accounts and classes -------------------------------------------------
 
-    def _load_users(self) -> None:
+    def _scope_profiles(self) -> list[str]:
+        """Profiles whose accounts the run may match: its kinds, and pupils with parents
+        (a pupil designates parents, a parent's children are pupils)."""
         profiles = set(self.covered)
         if Profile.STUDENT in profiles:
             profiles.add(Profile.RELATIVE)
         if Profile.RELATIVE in profiles:
             profiles.add(Profile.STUDENT)
-        queryset = (User.objects.filter(external_prefix=self.prefix, profile__in=profiles)
-                    .exclude(external_id="").exclude(state=State.DELETED).order_by())
+        return sorted(profiles)
+
+    def _scope_sql(self, alias: str = "u") -> tuple[str, list[Any]]:
+        """The accounts the run matches records against, as an SQL condition on
+        accounts_user `alias`: the académie prefix, the profiles, not deleted (and, for a
+        school's ONDE or CSV run, that school's generated ids). `external_id <> ''` lets
+        PostgreSQL use the partial unique index on (external_prefix, external_id)."""
+        profiles, params = bulk.any_of(f"{alias}.profile", self._scope_profiles())
+        where = (f"{alias}.external_prefix = %s AND {alias}.external_id <> '' "
+                 f"AND {alias}.state <> %s AND {profiles}")
+        args: list[Any] = [self.prefix, State.DELETED, *params]
         if self.ctx.school is not None:
-            queryset = queryset.filter(external_id__startswith=f"gen:{self.ctx.school.uai}:")
-        scope = 0
-        rows = queryset.values_list("external_id", "id", "feed_checksum", "state", "profile",
-                                    "source", "missing_since")
-        for ext, uid, checksum, state, profile, source, missing_since in rows.iterator(
-                chunk_size=5000):
-            # Interned: one string object per state, profile and source for the whole scope
-            # instead of three per account.
-            state, profile, source = intern(state), intern(profile), intern(source)
-            self.users[ext] = Known(uid, checksum, state, profile, source,
-                                    missing_since is not None)
-            if (source == self.source and profile in self.covered
-                    and state not in GONE_STATES):
-                scope += 1
-        self.report.scope_accounts = scope
-        self.analyzed = (0, len(self.users))
+            start = f"gen:{self.ctx.school.uai}:"
+            where += f" AND substr({alias}.external_id, 1, %s) = %s"
+            args += [len(start), start]
+        return where, args
+
+    def _lookup(self, external_ids: Iterable[str]) -> dict[str, Known]:
+        """The scope's accounts of these external ids, in one query, with whether the run
+        listed them already."""
+        ids = sorted(set(external_ids))
+        if not ids:
+            return {}
+        scope, params = self._scope_sql()
+        where, values = bulk.any_of("u.external_id", ids)
+        found: dict[str, Known] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT u.external_id, u.id, u.feed_checksum, u.state, u.profile, u.source, "  # noqa: S608
+                f"u.missing_since, EXISTS (SELECT 1 FROM scratch_seen s WHERE s.id = u.id) "
+                f"FROM {USER_TABLE} u WHERE {scope} AND {where}", [*params, *values])
+            for ext, uid, checksum, state, profile, source, missing_since, seen in cursor:
+                found[ext] = Known(uid, checksum, state, profile, source,
+                                   missing_since is not None, bool(seen))
+        return found
+
+    def _count_scope(self) -> None:
+        """Accounts the run covers before it starts (the hold's denominator), and all the
+        accounts it may match (for `_refresh_statistics`)."""
+        scope, params = self._scope_sql()
+        covered, covered_params = bulk.any_of("u.profile", sorted(self.covered))
+        gone, gone_params = bulk.any_of("u.state", list(GONE_STATES))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), coalesce(sum(CASE WHEN u.source = %s AND {covered} "  # noqa: S608
+                f"AND NOT {gone} THEN 1 ELSE 0 END), 0) FROM {USER_TABLE} u WHERE {scope}",
+                [self.source, *covered_params, *gone_params, *params])
+            known, scope_accounts = cursor.fetchone()
+        self.report.scope_accounts = int(scope_accounts)
+        self.known_count = int(known)
+        self.analyzed = (0, self.known_count)
 
     def _refresh_statistics(self) -> None:
         """ANALYZE (PostgreSQL) once the run has written at least a chunk and as many
@@ -428,7 +500,7 @@ class Importer(LinkWriter):
         if self.written - written >= max(CHUNK, known):
             bulk.analyze(User, Membership, StructureAttachment, RelativeLink, Group,
                          SchoolClass)
-            self.analyzed = (self.written, len(self.users))
+            self.analyzed = (self.written, self.known_count)
 
     def _load_classes(self) -> None:
         if self.ctx.school is not None:
@@ -565,16 +637,23 @@ class Importer(LinkWriter):
         plan: list[tuple[PersonRecord, Known | None]] = []
         by_ine: dict[str, PersonRecord] = {}
         in_chunk: set[str] = set()
+        wanted = [r.external_id for r in records]
+        wanted += [c.external_id for r in records for c in r.children if c.external_id]
+        self.chunk_users = self._lookup(wanted)
+        referenced: set[str] = set()
+        if self.inputs.is_aaf:
+            referenced = self.scratch.referenced(
+                [r.external_id for r in records if r.kind is PersonKind.RELATIVE])
         for record in records:
-            if record.kind is PersonKind.RELATIVE and not self._referenced(record):
+            if record.kind is PersonKind.RELATIVE and not self._referenced(record, referenced):
                 self.report.relatives_skipped += 1
                 self.issue("relative-unreferenced",
                            _("parent %(name)s is referenced by no pupil of this run: not "
                              "imported") % {"name": f"{record.first_name} {record.last_name}"},
                            file=record.source_file, line=record.line)
                 continue
-            known = self.users.get(record.external_id)
-            if record.external_id in in_chunk or (known is not None and known.id in self.seen):
+            known = self.chunk_users.get(record.external_id)
+            if record.external_id in in_chunk or (known is not None and known.seen):
                 self.issue("duplicate-id", _("“%(id)s” appears twice in this run: the second "
                                              "record is ignored") % {"id": record.external_id},
                            file=record.source_file, line=record.line)
@@ -601,19 +680,20 @@ class Importer(LinkWriter):
             if (known is not None and not adopt and known.checksum == checksum
                     and known.state in OK_STATES and not known.missing
                     and known.source == self.source):
-                self.seen.add(known.id)
+                self.scratch.seen.append((known.id,))
                 self.report.count(record.kind.value, "unchanged")
                 self._note_references(record, known.id, dirty=False)
                 continue
             pending.append(Pending(record, known, checksum, adopt))
-        if not pending:
-            return
-        self._ensure_classes(pending)
-        self._ensure_functional_groups(pending)
-        for item in pending:
-            self._desire(item)
-        self._create([p for p in pending if p.known is None])
-        self._update([p for p in pending if p.known is not None])
+        if pending:
+            self._ensure_classes(pending)
+            self._ensure_functional_groups(pending)
+            for item in pending:
+                self._desire(item)
+            self._create([p for p in pending if p.known is None])
+            self._update([p for p in pending if p.known is not None])
+        self.scratch.flush()
+        self.chunk_users = {}
 
     def _count_school(self, record: PersonRecord) -> None:
         for key in record.structures[:1]:
@@ -633,6 +713,7 @@ class Importer(LinkWriter):
                                      "missing_since", "external_prefix", "external_id",
                                      "login")):
                 found[row[1]].append(row)
+        seen = self.scratch.seen_among([rows[0][0] for rows in found.values()])
         adopted: dict[str, Known] = {}
         for ine, rows in found.items():
             record = by_ine[ine]
@@ -642,7 +723,7 @@ class Importer(LinkWriter):
                                            " the oldest one is used") % {
                     "ine": ine, "logins": ", ".join(r[8] for r in rows)},
                     file=record.source_file, line=record.line)
-            if uid in self.seen or (prefix == self.prefix and source == self.source):
+            if uid in seen or (prefix == self.prefix and source == self.source):
                 self.issue("ine-duplicate",
                            _("INE %(ine)s is already the INE of %(login)s in this feed: a "
                              "second account is created") % {"ine": ine, "login": login},
@@ -657,10 +738,11 @@ class Importer(LinkWriter):
                        file=record.source_file, line=record.line)
         return adopted
 
-    def _referenced(self, record: PersonRecord) -> bool:
-        """Whether a parent record is imported: a pupil of the run names them."""
+    def _referenced(self, record: PersonRecord, referenced: set[str]) -> bool:
+        """Whether a parent record is imported: a pupil of the run names them (AAF:
+        `referenced` holds the chunk's parent ids that some pupil designates)."""
         if self.inputs.is_aaf:
-            return record.external_id in self.referenced
+            return record.external_id in referenced
         children: list[int] = []
         complete = True
         for child in record.children:
@@ -680,7 +762,7 @@ class Importer(LinkWriter):
 
     def _find_child(self, child: ChildRef) -> int | None:
         if child.external_id:
-            known = self.users.get(child.external_id)
+            known = self.chunk_users.get(child.external_id)
             if (known is not None and known.profile == Profile.STUDENT
                     and known.state not in GONE_STATES):
                 return known.id
@@ -718,15 +800,20 @@ class Importer(LinkWriter):
         self.pupil_index = index
 
     def _note_references(self, record: PersonRecord, uid: int, *, dirty: bool) -> None:
+        scratch = self.scratch
         if record.kind is PersonKind.STUDENT:
             if self.inputs.is_aaf:
-                self.referenced.update(ref.external_id for ref in record.relatives)
+                scratch.refs.extend((ref.external_id,) for ref in record.relatives)
                 if dirty:
-                    self.pupil_links[uid] = (record.relatives, record.source_file, record.line)
+                    file, line = record.source_file[:255], record.line or None
+                    scratch.links.extend((uid, n, ref.external_id, ref.legal, file, line)
+                                         for n, ref in enumerate(record.relatives, 1))
+                    if not record.relatives:
+                        scratch.links.append((uid, 0, None, False, file, line))
             if dirty:
-                self.dirty_pupils.add(uid)
+                scratch.mark("p", uid)
         elif record.kind is PersonKind.RELATIVE and dirty:
-            self.dirty_relatives.add(uid)
+            scratch.mark("r", uid)
             if not self.inputs.is_aaf:
                 children, _complete = self.relative_children.get(record.external_id,
                                                                  ([], True))
@@ -805,19 +892,16 @@ class Importer(LinkWriter):
     def _create(self, items: list[Pending]) -> None:
         if not items:
             return
-        taken = self._taken_logins(items)
+        all_values = [self._user_values(item.record) for item in items]
+        bases = [login_base(v["first_name"], v["last_name"]) for v in all_values]
+        if bulk.is_postgresql():
+            taken, numbers, gaps = self._login_numbers(bases)
+        else:
+            taken, numbers, gaps = self._taken_logins(bases), {}, set()
         rows: list[tuple[Any, ...]] = []
-        for item in items:
-            values = self._user_values(item.record)
+        for item, values in zip(items, all_values, strict=True):
             first, last = values["first_name"], values["last_name"]
-            base = login_base(first, last)
-            if base in taken and base not in self.login_variants:
-                # Handed out earlier in this run while free in the base: its numbered
-                # variants may still exist there (jean.dupont deleted, jean.dupont2 not).
-                taken.update(User.objects.filter(login__startswith=base).order_by()
-                             .values_list("login", flat=True))
-                self.login_variants.add(base)
-            login = generate_login(first, last, taken, self.login_numbers)
+            login = generate_login(first, last, taken, numbers)
             rows.append((
                 login, first, last, f"{first} {last}".strip()[:310],
                 search_key(f"{last} {first} {login}")[:310], values["profile"],
@@ -826,50 +910,104 @@ class Importer(LinkWriter):
                 item.checksum if item.complete else "", State.PENDING, activation_code(),
                 unusable_password(), self.ctx.now,
             ))
+        if bulk.is_postgresql():  # each base's next free number, for the next chunks
+            bases_done = sorted(b for b in numbers if b not in gaps)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO scratch_login (base, next) SELECT * FROM unnest(%s::text[], "
+                    "%s::bigint[]) ON CONFLICT (base) DO UPDATE SET next = EXCLUDED.next",
+                    [bases_done, [numbers[b] + 1 for b in bases_done]])
         ids = bulk.insert(User, _USER_CREATE_FIELDS, rows, ids=True)
         self.written += len(rows)
+        self.known_count += len(rows)
         events: list[tuple[Any, ...]] = []
         desired: dict[int, Desired] = {}
         created = {"source": self.source, "run": self.ctx.run_id}
-        for item, uid, row in zip(items, ids, rows, strict=True):
+        scratch = self.scratch
+        for item, uid in zip(items, ids, strict=True):
             record = item.record
             profile = record.kind.value
-            self.users[record.external_id] = Known(uid, row[_CHECKSUM], State.PENDING,
-                                                   profile, self.source, False)
-            self.seen.add(uid)
+            scratch.seen.append((uid,))
             self.report.count(profile, "created")
             if record.kind is PersonKind.RELATIVE:
-                self.created_relatives.add(uid)
+                scratch.mark("n", uid)
+            elif record.kind is PersonKind.STUDENT:
+                scratch.mark("k", uid)
             self._note_references(record, uid, dirty=True)
             if item.desired is not None:
                 desired[uid] = item.desired
             if record.birth_date is not None:
-                self.created_people.append(((profile, loose_key(row[_LAST]),
-                                             loose_key(row[_FIRST]), record.birth_date), uid))
+                scratch.mark("c", uid)
             events.append(self.event(uid, UserEvent.Kind.CREATED, "", created))
         bulk.insert(UserEvent, EVENT_FIELDS, events)
         self.apply_links(desired, fresh=True)
 
-    def _taken_logins(self, items: list[Pending]) -> set[str]:
-        """Logins that could collide with the new ones (`prenom.nom`, `prenom.nom2`…).
+    def _login_numbers(self, bases: list[str]) -> tuple[set[str], dict[str, int], set[str]]:
+        """PostgreSQL: where each of the chunk's login bases resumes its numbering, for
+        `generate_login` (`last_numbers`): (logins to avoid, base -> number to start from,
+        bases with free numbers below their highest).
 
-        Kept for the whole run (generate_login adds the ones it hands out). Per chunk, one
-        query finds which bases are taken at all; only those (common names) are then
-        looked up with their numbered variants."""
-        bases = {login_base(i.record.first_name, i.record.last_name)
-                 for i in items} - self.login_bases
-        self.login_bases |= bases
-        used: set[str] = set()
-        for batch in chunked(sorted(bases)):
-            used.update(User.objects.filter(login__in=batch).order_by()
-                        .values_list("login", flat=True))
-        for batch in chunked(sorted(used), 100):
+        A base met by an earlier chunk resumes from `scratch_login`. Otherwise one
+        aggregate over the base's logins (`base`, `base2`…, read on the login's pattern
+        index) gives how many there are and the highest number: when they are 1…n, the
+        next is n + 1 and no login needs to come back to Python. Loading every numbered
+        login of every common name again in each chunk was quadratic (each chunk of a
+        309,000-account académie read back about all of them). A base with free numbers
+        below its highest (accounts deleted) has its logins loaded, each chunk, so that
+        its lowest free number is still used, as `generate_login` does."""
+        distinct = sorted(set(bases))
+        numbers: dict[str, int] = {}
+        gaps: set[str] = set()
+        with connection.cursor() as cursor:
+            for batch in chunked(distinct, RECORDS):
+                cursor.execute("SELECT base, next FROM scratch_login WHERE base = ANY(%s)",
+                               [batch])
+                numbers.update((base, int(next_number)) for base, next_number in cursor)
+            new = [base for base in distinct if base not in numbers]
+            for batch in chunked(new, RECORDS):
+                cursor.execute(
+                    f"SELECT b.base, count(*), max(CASE WHEN u.login = b.base THEN 1 "  # noqa: S608
+                    f"ELSE substr(u.login, char_length(b.base) + 1)::numeric END) "
+                    f"FROM unnest(%s::text[]) AS b(base) JOIN {USER_TABLE} u "
+                    f"ON u.login ~>=~ b.base AND u.login ~<~ (b.base || ':') "
+                    f"WHERE u.login = b.base "
+                    f"OR substr(u.login, char_length(b.base) + 1) ~ '^[0-9]+$' "
+                    f"GROUP BY b.base", [batch])
+                for base, count, top in cursor.fetchall():
+                    if count == top:  # base, base2 … base<top>: resume after them
+                        numbers[base] = int(top) + 1
+                    else:
+                        gaps.add(base)
+        # generate_login starts *at* the number it is given: the next free one here.
+        taken: set[str] = set()
+        for batch in chunked(sorted(gaps), 100):
             condition = reduce(or_, (Q(login__startswith=base) for base in batch))
-            self.taken_logins.update(User.objects.filter(condition).order_by()
-                                     .values_list("login", flat=True))
-        self.taken_logins |= used
-        self.login_variants |= used
-        return self.taken_logins
+            taken.update(User.objects.filter(condition).order_by()
+                         .values_list("login", flat=True))
+        return taken, numbers, gaps
+
+    def _taken_logins(self, bases: list[str]) -> set[str]:
+        """Logins that could collide with the chunk's new ones (`prenom.nom`,
+        `prenom.nom2`…).
+
+        Earlier chunks' logins are in the table already: nothing is kept from one chunk
+        to the next. One query finds which bases are taken at all; those (common names),
+        and the bases the chunk hands out more than once, are then looked up with their
+        numbered variants: a base free in the table may still have numbered logins
+        (jean.dupont deleted, jean.dupont2 not)."""
+        used: set[str] = set()
+        for batch in chunked(sorted(set(bases))):
+            where, params = bulk.any_of("login", batch)
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT login FROM {USER_TABLE} WHERE {where}", params)  # noqa: S608
+                used.update(row[0] for row in cursor.fetchall())
+        repeated = {base for base, count in Counter(bases).items() if count > 1}
+        taken = set(used)
+        for batch in chunked(sorted(used | repeated), 100):
+            condition = reduce(or_, (Q(login__startswith=base) for base in batch))
+            taken.update(User.objects.filter(condition).order_by()
+                         .values_list("login", flat=True))
+        return taken
 
     def _update(self, items: list[Pending]) -> None:
         if not items:
@@ -919,14 +1057,7 @@ class Importer(LinkWriter):
             changes_by_user[row["id"]] = changes
             if item.desired is not None:
                 desired[row["id"]] = item.desired
-            old_key = identity_before[2]
-            if (identity_before[1] == self.prefix and old_key != record.external_id
-                    and self.users.get(old_key, item.known).id == item.known.id):
-                self.users.pop(old_key, None)
-            self.users[record.external_id] = Known(row["id"], row["feed_checksum"],
-                                                   row["state"], row["profile"], self.source,
-                                                   False)
-            self.seen.add(row["id"])
+            self.scratch.seen.append((row["id"],))
             self._note_references(record, row["id"], dirty=True)
         bulk.update(User, USER_UPDATE_FIELDS, updates)
         self.written += len(updates)
@@ -951,7 +1082,7 @@ class Importer(LinkWriter):
                                          {**changes, "run": self.ctx.run_id}))
             else:
                 self.report.count(profile, "unchanged")
-                self.quiet_updates[uid] = profile
+                self.scratch.mark("q", uid, profile)
         bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     def event(self, uid: int, kind: str, message: str, details: dict[str, Any]
@@ -965,26 +1096,73 @@ class Importer(LinkWriter):
         """Parent links: from the pupils' side (AAF) or the parents' children (ONDE, CSV).
         Only links whose source is not MANUAL are replaced."""
         if self.inputs.is_aaf:
-            by_owner: dict[int, dict[int, bool]] = {}
-            for pupil_id, (refs, file, line) in self.pupil_links.items():
-                wanted: dict[int, bool] = {}
-                for ref in refs:
-                    known = self.users.get(ref.external_id)
-                    if (known is None or known.profile != Profile.RELATIVE
-                            or known.state in GONE_STATES):
-                        self.incomplete.add(pupil_id)
-                        self.issue("relative-not-found",
-                                   _("parent “%(id)s” of this pupil is neither in this run nor "
-                                     "in the directory") % {"id": ref.external_id},
-                                   file=file, line=line)
-                        continue
-                    wanted[known.id] = wanted.get(known.id, False) or ref.legal
-                by_owner[pupil_id] = wanted
-            self._replace_links(by_owner, owner="student_id", other="relative_id")
+            self._aaf_parent_links()
         elif PersonKind.RELATIVE in self.kinds:
             by_parent = {rid: dict.fromkeys(children, True)
                          for rid, children in self.relative_links.items()}
             self._replace_links(by_parent, owner="relative_id", other="student_id")
+            self.scratch.flush()
+
+    def _created(self, profile: str) -> int:
+        counts = self.report.counts.get(profile)
+        return counts["created"] if counts is not None else 0
+
+    def _aaf_parent_links(self) -> None:
+        """AAF: the written pupils' links to the parents they designate (`scratch_link`),
+        each parent id joined to its account. A pupil created by the run has no link yet:
+        theirs are inserted in one INSERT … SELECT; the others' are compared with their
+        current links a page of pupils at a time (`_replace_links`, with their history)."""
+        joined = (f"FROM scratch_link l LEFT JOIN {USER_TABLE} u ON u.external_prefix = %s "
+                  f"AND u.external_id = l.external_id AND u.external_id <> '' "
+                  f"AND u.state <> %s")
+        gone, gone_params = bulk.any_of("u.state", list(GONE_STATES))
+        valid = f"u.profile = %s AND NOT {gone}"
+        joined_params: list[Any] = [self.prefix, State.DELETED]
+        valid_params = [Profile.RELATIVE, *gone_params]
+        # Designated parents found nowhere: an issue each, and the pupil keeps no checksum
+        # (tried again next run). Read through a server-side cursor: a broken file may
+        # name many.
+        self.scratch.mark_from(
+            "i", f"SELECT l.pupil_id AS id {joined} WHERE l.external_id IS NOT NULL "
+                 f"AND (u.id IS NULL OR NOT ({valid}))", [*joined_params, *valid_params])
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(f"SELECT l.external_id, l.file, l.line {joined} "
+                           f"WHERE l.external_id IS NOT NULL AND (u.id IS NULL OR NOT ({valid})) "
+                           f"ORDER BY l.pupil_id, l.n", [*joined_params, *valid_params])
+            while batch := cursor.fetchmany(2000):
+                for ext, file, line in batch:
+                    self.issue("relative-not-found",
+                               _("parent “%(id)s” of this pupil is neither in this run nor "
+                                 "in the directory") % {"id": ext}, file=file, line=line)
+        # Pupils created by the run.
+        new = "l.pupil_id IN (SELECT id FROM scratch_mark WHERE mark = 'k')"
+        if self._created(Profile.STUDENT):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {RelativeLink._meta.db_table} (student_id, relative_id, "
+                    f"source, legal, created_at) SELECT l.pupil_id, u.id, %s, "
+                    f"max(CASE WHEN l.legal THEN 1 ELSE 0 END) = 1, %s {joined} "
+                    f"WHERE {new} AND {valid} GROUP BY l.pupil_id, u.id",
+                    [self.source, self.ctx.now, *joined_params, *valid_params])
+        # The others, a page at a time.
+        for page in self.scratch.pages("scratch_link", "pupil_id",
+                                       "pupil_id NOT IN (SELECT id FROM scratch_mark "
+                                       "WHERE mark = 'k')"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT l.pupil_id, l.external_id, l.legal, u.id, u.profile, u.state "
+                    f"{joined} WHERE l.pupil_id >= %s AND l.pupil_id <= %s AND NOT {new} "
+                    f"ORDER BY l.pupil_id, l.n", [*joined_params, page[0], page[-1]])
+                rows = cursor.fetchall()
+            by_owner: dict[int, dict[int, bool]] = {}
+            for pupil_id, ext, legal, uid, profile, state in rows:
+                wanted = by_owner.setdefault(pupil_id, {})
+                if ext is None or uid is None or profile != Profile.RELATIVE \
+                        or state in GONE_STATES:
+                    continue  # designates nobody, or a parent found nowhere (see above)
+                wanted[uid] = wanted.get(uid, False) or bool(legal)
+            self._replace_links(by_owner, owner="student_id", other="relative_id")
+            self.scratch.flush()
 
     def _replace_links(self, wanted: dict[int, dict[int, bool]], *, owner: str,
                        other: str) -> None:
@@ -1036,76 +1214,96 @@ class Importer(LinkWriter):
         involved = {uid for before, after in changed.values() for uid in before + after}
         logins = dict(User.objects.filter(id__in=sorted(involved)).values_list("id", "login"))
         events = []
+        self._now_updated(list(changed))
         for uid, (before, after) in changed.items():
-            profile = self.quiet_updates.pop(uid, None)
-            if profile is not None:  # written this run with no other change
-                self.report.count(profile, "unchanged", -1)
-                self.report.count(profile, "updated")
             events.append(self.event(
                 uid, UserEvent.Kind.UPDATED, _("Parent links updated by the feed"),
                 {label: [[logins.get(i, str(i)) for i in before],
                          [logins.get(i, str(i)) for i in after]], "run": self.ctx.run_id}))
         bulk.insert(UserEvent, EVENT_FIELDS, events)
 
-    def _affect(self, relative_id: int) -> None:
-        self.affected_relatives.add(relative_id)
-
-    def _sync_relatives(self) -> None:
-        """Parents of this feed whose record or children changed get their groups again."""
-        candidates = set(self.dirty_relatives) | self.affected_relatives
-        for ids in chunked(sorted(self.dirty_pupils)):
-            candidates.update(RelativeLink.objects.filter(student_id__in=ids)
-                              .values_list("relative_id", flat=True))
-        if not candidates:
-            return
-        owned = {k.id for k in self.users.values()
-                 if k.profile == Profile.RELATIVE and k.source == self.source}
-        changes = self.sync_relatives(candidates & owned, new=self.created_relatives)
-        events = []
-        for uid, detail in changes.items():
-            if uid in self.created_relatives:
-                continue  # their creation is their history
-            profile = self.quiet_updates.pop(uid, None)
-            if profile is not None:  # written this run with no other change
+    def _now_updated(self, uids: list[int]) -> None:
+        """These accounts' links changed: those that the run wrote with no other change
+        (counted unchanged) are counted updated instead."""
+        quiet = self.scratch.marked("q", uids)
+        for profile in quiet.values():
+            if profile is not None:
                 self.report.count(profile, "unchanged", -1)
                 self.report.count(profile, "updated")
-            events.append(self.event(uid, UserEvent.Kind.UPDATED,
-                                     _("Schools and classes updated with the children's"),
-                                     {**detail, "run": self.ctx.run_id}))
-        bulk.insert(UserEvent, EVENT_FIELDS, events)
+        self.scratch.unmark("q", quiet)
+
+    def _affect(self, relative_id: int) -> None:
+        self.scratch.mark("a", relative_id)
+
+    def _owned_relatives_sql(self) -> tuple[str, list[Any]]:
+        """Parents of the run's source in its scope, as an SQL condition on `u`."""
+        scope, params = self._scope_sql()
+        return (f"{scope} AND u.profile = %s AND u.source = %s",
+                [*params, Profile.RELATIVE, self.source])
+
+    def _sync_relatives(self) -> None:
+        """Parents of this feed whose record or children changed get their groups again:
+        the written parents, those whose links changed, the parents of written pupils."""
+        self.scratch.flush()
+        owned, params = self._owned_relatives_sql()
+        self.scratch.mark_from(
+            "s",
+            f"SELECT DISTINCT c.id FROM (SELECT id FROM scratch_mark WHERE mark IN ('r', 'a') "  # noqa: S608
+            f"UNION SELECT l.relative_id FROM {RelativeLink._meta.db_table} l "
+            f"WHERE l.student_id IN (SELECT id FROM scratch_mark WHERE mark = 'p')) c "
+            f"JOIN {USER_TABLE} u ON u.id = c.id WHERE {owned}", params)
+        if self._created(Profile.RELATIVE):
+            self.link_new_relatives("SELECT id FROM scratch_mark WHERE mark = 'n'")
+        for page in self.scratch.marks_of("s", CHUNK):
+            created = set(self.scratch.marked("n", page))
+            changes = self.sync_relatives([uid for uid in page if uid not in created])
+            changed = list(changes)
+            self._now_updated(changed)
+            events = []
+            for uid in changed:  # (a created parent's creation is their history)
+                events.append(self.event(uid, UserEvent.Kind.UPDATED,
+                                         _("Schools and classes updated with the children's"),
+                                         {**changes[uid], "run": self.ctx.run_id}))
+            bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     # -- snapshot: missing and empty classes --------------------------------------------
 
     def _missing(self) -> None:
-        """Accounts of the run's kinds and source that the run did not list."""
-        absent = [k for k in self.users.values()
-                  if k.source == self.source and k.profile in self.covered
-                  and k.id not in self.seen and k.state in OK_STATES and not k.missing]
-        self.report.newly_missing = len(absent)
-        if not absent:
-            return
-        events = []
-        for batch in chunked(absent):
-            ids = [k.id for k in batch]
+        """Accounts of the run's kinds and source that the run did not list: one
+        anti-join against the accounts it listed, then a page at a time."""
+        scope, params = self._scope_sql()
+        covered, covered_params = bulk.any_of("u.profile", sorted(self.covered))
+        ok, ok_params = bulk.any_of("u.state", list(OK_STATES))
+        self.scratch.mark_from(
+            "m",
+            f"SELECT u.id FROM {USER_TABLE} u WHERE {scope} AND u.source = %s AND {covered} "  # noqa: S608
+            f"AND {ok} AND u.missing_since IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM scratch_seen s WHERE s.id = u.id)",
+            [*params, self.source, *covered_params, *ok_params])
+        for ids in self.scratch.marks_of("m", CHUNK):
+            absent = list(User.objects.filter(id__in=ids).order_by("id")
+                          .values_list("id", "profile", "state"))
+            self.report.newly_missing += len(absent)
             User.objects.filter(id__in=ids, state__in=(State.PENDING, State.ACTIVE)).update(
                 state=State.MISSING, missing_since=self.ctx.today)
             User.objects.filter(id__in=ids, state=State.BLOCKED).update(
                 missing_since=self.ctx.today)
-            for known in batch:
-                self.report.count(known.profile, "missing")
-                after = State.BLOCKED if known.state == State.BLOCKED else State.MISSING
-                events.append(self.event(known.id, UserEvent.Kind.STATE,
+            events = []
+            for uid, profile, state in absent:
+                self.report.count(profile, "missing")
+                after = State.BLOCKED if state == State.BLOCKED else State.MISSING
+                events.append(self.event(uid, UserEvent.Kind.STATE,
                                          _("Missing from the feed"),
-                                         {"state": [known.state, after],
+                                         {"state": [state, after],
                                           "missing_since": self.ctx.today.isoformat(),
                                           "run": self.ctx.run_id}))
-            pupils = [k.id for k in batch if k.profile == Profile.STUDENT]
+            bulk.insert(UserEvent, EVENT_FIELDS, events)
+            pupils = [uid for uid, profile, _state in absent if profile == Profile.STUDENT]
             if pupils:
                 self.touched_classes.update(Membership.objects.filter(
                     user_id__in=pupils, group__kind=GroupKind.CLASS,
                     group__profile=Profile.STUDENT, group__school_year=self.year,
                 ).values_list("group__school_class_id", flat=True))
-        bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     def _close_classes(self) -> None:
         """A class that lost its last present pupil in this run is closed."""
@@ -1134,26 +1332,50 @@ class Importer(LinkWriter):
     # -- possible duplicates -------------------------------------------------------------
 
     def _duplicates(self) -> None:
-        """New accounts with the same profile, names and birth date as another account."""
-        if not self.created_people:
-            return
-        created = dict(self.created_people)
-        keys = set(created)
-        groups: dict[tuple[str, str, str, date], dict[int, tuple[Any, ...]]] = defaultdict(dict)
-        dates = sorted({key[3] for key in keys})
-        for batch in chunked(dates, 500):
-            for row in (User.objects.filter(birth_date__in=batch)
-                        .exclude(state=State.DELETED).order_by()
-                        .values_list("id", "profile", "last_name", "first_name", "birth_date",
-                                     "login", "source", "external_id")
-                        .iterator(chunk_size=5000)):
-                key = (row[1], loose_key(row[2]), loose_key(row[3]), row[4] or date.min)
-                if key in keys:
-                    groups[key][row[0]] = row
-        found = [g for key, g in groups.items() if len(g) > 1]
-        self.report.duplicates_total = len(found)
-        for group in found[:100]:
-            rows = sorted(group.values())
+        """New accounts with the same profile, names and birth date as another account.
+
+        Every account born on a day when a new account was born is read once, in birth
+        date order, through a server-side cursor: names are compared (`loose_key`) within
+        one day at a time, so memory holds one day's accounts, never the académie's (the
+        reference ENT ran out of memory here)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM scratch_mark WHERE mark = 'c' LIMIT 1")
+            if cursor.fetchone() is None:
+                return
+        sql = (
+            f"SELECT u.id, u.profile, u.last_name, u.first_name, u.birth_date, u.login, "  # noqa: S608
+            f"u.source, u.external_id, EXISTS (SELECT 1 FROM scratch_mark m "
+            f"WHERE m.mark = 'c' AND m.id = u.id) FROM {USER_TABLE} u "
+            f"WHERE u.birth_date IN (SELECT n.birth_date FROM {USER_TABLE} n "
+            f"JOIN scratch_mark m ON m.mark = 'c' AND m.id = n.id) AND u.state <> %s "
+            f"ORDER BY u.birth_date, u.id")
+        total = 0
+        found: list[list[tuple[Any, ...]]] = []
+
+        def close(day: list[tuple[Any, ...]]) -> int:
+            groups: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
+            for row in day:
+                groups[(row[1], loose_key(row[2]), loose_key(row[3]))].append(row)
+            count = 0
+            for rows in groups.values():
+                if len(rows) > 1 and any(row[8] for row in rows):
+                    count += 1
+                    if len(found) < 100:
+                        found.append(rows)
+            return count
+
+        day: list[tuple[Any, ...]] = []
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, [State.DELETED])
+            while batch := cursor.fetchmany(5000):
+                for row in batch:
+                    if day and row[4] != day[0][4]:
+                        total += close(day)
+                        day = []
+                    day.append(row)
+        total += close(day)
+        self.report.duplicates_total = total
+        for rows in found:
             first = rows[0]
             entry = {
                 "profile": first[1], "name": f"{first[3]} {first[2]}",

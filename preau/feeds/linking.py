@@ -19,9 +19,10 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Q
 
-from preau.accounts.models import Profile, Source, State
+from preau.accounts.models import Profile, Source, State, User
 from preau.directory.actions import CLASS_GROUP_PROFILES, PROFILE_GROUP_LABELS_FR
 from preau.directory.models import (
     Group,
@@ -29,6 +30,7 @@ from preau.directory.models import (
     Membership,
     MembershipSource,
     RelativeLink,
+    SchoolClass,
     SchoolYear,
     Structure,
     StructureAttachment,
@@ -146,8 +148,6 @@ class LinkWriter:
                 self._complete_class_groups(ids, found)
 
     def _complete_class_groups(self, class_ids: list[int], found: set[tuple[int, str]]) -> None:
-        from preau.directory.models import SchoolClass
-
         missing = []
         for school_class in SchoolClass.objects.filter(id__in=class_ids):
             for profile in CLASS_GROUP_PROFILES:
@@ -316,3 +316,65 @@ class LinkWriter:
             self.apply_links({rid: want for rid, want in desired.items() if rid in new},
                              fresh=True)
         return changes
+
+    def link_new_relatives(self, relatives: str, relatives_params: Sequence[Any] = ()
+                           ) -> None:
+        """`sync_relatives` for parents that the run just created (no link to load, no
+        change to describe), set-based: the schools of their children (present or
+        missing, not pre-deleted), and the parents' group of each such school and of each
+        child's open class of the year. `relatives` is an SQL query of the parents' ids.
+
+        One INSERT … SELECT per table for all of them: the database joins them to their
+        children's rows with hash joins, in one pass however many they are (by pages of
+        ids, each page would read the children's memberships again)."""
+        if self.source is None:
+            return
+        quote = connection.ops.quote_name
+        user, link, att, member, group, klass = (quote(m._meta.db_table) for m in (
+            User, RelativeLink, StructureAttachment, Membership, Group, SchoolClass))
+        ids, ids_params = f"l.relative_id IN ({relatives})", list(relatives_params)
+        gone, gone_params = bulk.any_of("c.state", list(GONE_STATES))
+
+        def children(joins: str = "", params: Sequence[Any] = ()) -> tuple[str, list[Any]]:
+            """FROM the parents' links to their children (`c`), with more joins."""
+            return (f"FROM {link} l JOIN {user} c ON c.id = l.student_id AND NOT {gone} "
+                    f"{joins} WHERE {ids}", [*gone_params, *params, *ids_params])
+
+        schools = f"JOIN {att} a ON a.user_id = c.id"
+        classes = (f"JOIN {member} m ON m.user_id = c.id "
+                   f"JOIN {group} cg ON cg.id = m.group_id AND cg.kind = %s "
+                   f"AND cg.profile = %s AND cg.school_year_id = %s "
+                   f"JOIN {klass} sc ON sc.id = cg.school_class_id AND sc.closed_at IS NULL")
+        classes_params = [GroupKind.CLASS, Profile.STUDENT, self.year.pk if self.year else None]
+        with connection.cursor() as cursor:
+            # The groups must exist first (a child's school outside the run's scope, a
+            # class whose groups are incomplete): a few rows per school or class.
+            sql, params = children(schools)
+            cursor.execute(f"SELECT DISTINCT a.structure_id {sql}", params)
+            for (sid,) in cursor.fetchall():
+                self.structure_group(sid, Profile.RELATIVE)
+            if self.year is not None:
+                sql, params = children(classes, classes_params)
+                cursor.execute(f"SELECT DISTINCT cg.school_class_id {sql}", params)
+                self.load_class_groups(cid for (cid,) in cursor.fetchall())
+            sql, params = children(schools)
+            cursor.execute(
+                f"INSERT INTO {att} (user_id, structure_id, source, is_director, functions, "  # noqa: S608
+                f"created_at) SELECT q.rid, q.sid, %s, %s, %s, %s FROM (SELECT DISTINCT "
+                f"l.relative_id AS rid, a.structure_id AS sid {sql}) q",
+                [self.source, False, "[]", self.now, *params])
+            selects, params = children(
+                f"{schools} JOIN {group} g ON g.kind = %s AND g.structure_id = a.structure_id "
+                f"AND g.profile = %s", [GroupKind.STRUCTURE, Profile.RELATIVE])
+            selects = f"SELECT l.relative_id AS rid, g.id AS gid {selects}"
+            if self.year is not None:
+                sql, more = children(
+                    f"{classes} JOIN {group} pg ON pg.school_class_id = cg.school_class_id "
+                    f"AND pg.kind = %s AND pg.profile = %s",
+                    [*classes_params, GroupKind.CLASS, Profile.RELATIVE])
+                selects += f" UNION SELECT l.relative_id AS rid, pg.id AS gid {sql}"
+                params += more
+            cursor.execute(
+                f"INSERT INTO {member} (group_id, user_id, source, created_at) "  # noqa: S608
+                f"SELECT DISTINCT q.gid, q.rid, %s, %s FROM ({selects}) q",
+                [FEED_LINK, self.now, *params])

@@ -17,6 +17,14 @@ A running run is *interrupted* when:
    with the process (the server then rolls its transaction back);
 3. else (another host without PostgreSQL, or a run recorded before these fields existed)
    when it started more than `STALE_AFTER` ago: no import lasts that long.
+
+A *queued* run (a console upload or approval waiting for `preau db_worker`) has no process
+yet: it is **lost** when its background task will never run it — a worker killed between
+claiming the task and marking the run running leaves the task claimed and the run queued
+for ever. The run records its task's id (`options["task"]`, database task backend only),
+and is lost when that task is finished (succeeded or failed) while the run still waits,
+when the task row is gone, or when the task was claimed more than `CLAIM_GRACE` ago: the
+task marks the run running within a second of its claim.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from django.utils import timezone
 from preau.feeds.models import FeedRun
 
 STALE_AFTER = timedelta(hours=24)
+CLAIM_GRACE = timedelta(minutes=10)
+DATABASE_TASKS = "django_tasks_db.DatabaseBackend"
 
 
 def _proc_stat(pid: int) -> list[str] | None:
@@ -111,3 +121,22 @@ def is_interrupted(run: FeedRun, now: datetime | None = None) -> bool:
     if run.db_session and connection.vendor == "postgresql":
         return not session_alive(run.db_session)
     return (now or timezone.now()) - run.started_at > STALE_AFTER
+
+
+def queued_task_lost(run: FeedRun, now: datetime | None = None) -> bool:
+    """Whether a queued run's background task will never run it (see the module
+    docstring). A run that recorded no task (another task backend) is never lost."""
+    if run.status != FeedRun.Status.QUEUED or not run.options.get("task"):
+        return False
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    task = DBTaskResult.objects.filter(pk=run.options["task"]).values(
+        "status", "started_at").first()
+    if task is None or task["status"] in (TaskResultStatus.SUCCESSFUL,
+                                          TaskResultStatus.FAILED):
+        return True
+    if task["status"] == TaskResultStatus.RUNNING:
+        started = task["started_at"]
+        return started is None or (now or timezone.now()) - started > CLAIM_GRACE
+    return False

@@ -18,6 +18,7 @@ from preau.directory.models import Academy
 from preau.feeds.actions import (
     FeedActionError,
     access_run,
+    do_note_task,
     do_queue_approval,
     do_queue_import,
     do_reject_run,
@@ -37,7 +38,8 @@ ACTIVE = (FeedRun.Status.QUEUED, FeedRun.Status.RUNNING)
 @console_required
 def runs(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    do_settle_interrupted_runs(visible_runs(actor).filter(status=FeedRun.Status.RUNNING))
+    do_settle_interrupted_runs(visible_runs(actor).filter(
+        status__in=(FeedRun.Status.RUNNING, FeedRun.Status.QUEUED)))
     page = Paginator(visible_runs(actor), 50).get_page(request.GET.get("page"))
     academies = Academy.objects.order_by("name") if actor.is_ent_admin else None
     return render(request, "feeds/runs.html", {
@@ -57,7 +59,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         except FeedActionError as error:
             form.add_error("feed_files", str(error))
         else:
-            import_feed_files.enqueue(run.pk)
+            task = import_feed_files.enqueue(run.pk)
+            do_note_task(run, task.id, task.backend)
             messages.success(request, _("Files received: the import has started."))
             return redirect("console:feeds:run", run_id=run.pk)
     return render(request, "feeds/upload.html", {"console_tab": "feeds", "form": form})
@@ -108,7 +111,8 @@ def run_decide(request: HttpRequest, run_id: int, decision: str) -> HttpResponse
         if decision == "approve":
             # A large run takes minutes: the background worker applies it, the run page
             # shows its progress (with the immediate backend it is applied here).
-            apply_held_run.enqueue(feed_run.pk)
+            task = apply_held_run.enqueue(feed_run.pk)
+            do_note_task(feed_run, task.id, task.backend)
             messages.success(request, _("Run %(run)s approved: it is applied in the "
                                         "background.") % {"run": feed_run.pk})
         else:

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 
 from preau.accounts.models import Profile, User
+from preau.feeds import importer
 from preau.feeds.models import FeedRun
 from tests.feeds.importing import build_world, current_year, run_import
 
@@ -26,3 +27,23 @@ def test_a_freed_name_does_not_collide_with_its_numbered_logins(year, tmp_path):
     assert run.status == FeedRun.Status.APPLIED, run.message
     assert sorted(User.objects.filter(first_name="Jean", last_name="DUPONT")
                   .values_list("login", flat=True)) == ["jean.dupont", "jean.dupont3"]
+
+
+@pytest.mark.parametrize("existing", [None, "jean.dupont5"])
+def test_homonyms_in_several_chunks_get_the_lowest_free_logins(year, tmp_path, monkeypatch,
+                                                               existing):
+    """Chunks of 4 records: each chunk resumes the numbering where the previous ones left
+    it (PostgreSQL: `scratch_login`), and a number taken before the run is skipped."""
+    monkeypatch.setattr(importer, "RECORDS", 4)
+    if existing:
+        User.objects.create(login=existing, first_name="Jean", last_name="Dupont",
+                            profile=Profile.STUDENT)
+    world = build_world(classes=("CP",), pupils_per_class=10, teachers=False)
+    pupils = [dataclasses.replace(p, first_name="Jean", last_name="DUPONT")
+              for p in world.pupils]
+    run = run_import(dataclasses.replace(world, pupils=pupils).write(tmp_path / "files"))
+    assert run.status == FeedRun.Status.APPLIED, run.message
+    numbers = [n for n in range(1, 12) if f"jean.dupont{n}" != existing][:10]
+    expected = sorted("jean.dupont" if n == 1 else f"jean.dupont{n}" for n in numbers)
+    assert sorted(User.objects.filter(first_name="Jean", last_name="DUPONT")
+                  .values_list("login", flat=True)) == expected

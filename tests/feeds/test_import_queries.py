@@ -2,7 +2,9 @@
 
 INSERT statements are counted apart on SQLite: Django splits a bulk insert into batches
 of at most 999 parameters there (a few dozen rows), whereas PostgreSQL takes each chunk
-in one statement, so there every query is compared.
+in one statement, so there every query is compared. Inserts into the run's own temporary
+tables (`scratch_*`, preau.feeds.scratch: what the run remembers, never the directory) are
+not counted as writes.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ def queries(paths, academy: str) -> tuple[int, int]:
         run = run_import(paths, academy=academy)
     assert run.status == "applied", run.message
     inserts = sum(1 for q in captured.captured_queries
-                  if q["sql"].lstrip().upper().startswith("INSERT"))
+                  if q["sql"].lstrip().upper().startswith("INSERT")
+                  and not q["sql"].lstrip().upper().startswith("INSERT INTO SCRATCH_"))
     return len(captured.captured_queries) - inserts, inserts
 
 
@@ -51,4 +54,4 @@ def test_query_count_does_not_grow_with_records(tmp_path):
         assert small == large
     # An unchanged re-import writes nothing but its own record.
     assert small[1][1] == large[1][1] == 1
-    assert small[0][0] < 120
+    assert small[0][0] < 120, small

@@ -25,6 +25,7 @@ from preau.yearchange.actions import (
     check_save_calendar,
     do_plan,
 )
+from preau.yearchange.audit import purged_shares
 from preau.yearchange.forms import ApproveForm, CalendarForm, HandOverForm
 from preau.yearchange.models import AuditEntry, Phase, TransitionRun, YearCalendar
 from preau.yearchange.owners import (
@@ -114,6 +115,9 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
         "academy", "structure", "from_year", "to_year"), pk=run_id)
     entries = Paginator(AuditEntry.objects.filter(run=transition).select_related("structure"),
                         100).get_page(request.GET.get("page"))
+    purged = purged_shares(entries.object_list)
+    for entry in entries.object_list:
+        entry.purged = purged.get(entry.pk, [])  # type: ignore[attr-defined]
     approved = TransitionRun.objects.filter(plan=transition).first()
     return _render(request, "yearchange/run.html", {
         "run": transition, "report": transition.report, "entries": entries,

@@ -193,6 +193,33 @@ def test_console_run_page_shows_the_audit(client_for, personas, class_share,
     assert "Journal d&#x27;audit" in page or "Journal d'audit" in page
     # The purged share, one line of a table: its resource, rights, author.
     assert f"1 partage à « {pupils.name} » :" in page
-    assert f"<td>{class_share.pk}</td>" in page and "<td>read comment</td>" in page
-    assert f"<td>{personas.teacher.login}</td>" in page
+    share_row = page[page.index(f"1 partage à « {pupils.name} » :"):]
+    share_row = share_row[share_row.index("<tbody>"):share_row.index("</tbody>")]
+    # The resource by its name and link, the rights by their names, the date as a date.
+    assert f'<a href="/documents/dossier/{class_share.pk}/">Cahier de la classe</a>' in share_row
+    assert "<td>Espace documentaire</td>" in share_row
+    assert "<td>Lecture, Commentaire</td>" in share_row
+    assert f"<td>{personas.teacher.login}</td>" in share_row
+    assert timezone.localtime(class_share.created_at).strftime("%d/%m/%Y") in share_row
+    assert f"Classe « {personas.school_class.name} » archivée" in page
+    assert "{&#x27;name&#x27;" not in page  # no raw details
     assert f"« {pupils.name} » : 1 appartenance" in page
+
+
+def test_console_run_page_says_what_was_converted(client_for, personas, class_share):
+    from preau.yearchange.transition import run_transition
+
+    new_year = SchoolYear.objects.create(name="2024-2025", start=datetime.date(2024, 9, 1),
+                                         end=datetime.date(2025, 7, 5))
+    calendar = YearCalendar.objects.create(
+        academy=personas.academy, school_year=new_year, end_of_year=datetime.date(2024, 7, 6),
+        first_teachers_feed=datetime.date(2024, 8, 20), transition=datetime.date(2024, 8, 24),
+        rentree=datetime.date(2024, 9, 2), bascule_onde=datetime.date(2024, 9, 10),
+        first_families_feed=datetime.date(2024, 9, 12), convert_purged_shares=True)
+    run = run_transition(today=calendar.transition)
+    assert run.report["shares_converted"]["total"] == 1
+    pupils = personas.school_class.groups.get(profile="Student")
+    page = client_for(personas.ent_admin).get(
+        f"/administration/changement-annee/{run.pk}/").content.decode()
+    assert (f"« {pupils.name} » : ses 1 partage(s) transformé(s) en partages nominatifs en "
+            "lecture pour son 1 membre") in page

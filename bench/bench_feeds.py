@@ -9,7 +9,10 @@ creates the current school year, writes a synthetic académie with bench/generat
 times, in this order:
 
 - first import of the académie (`do_import`, as `preau feed import` does);
-- re-import of the unchanged files;
+- re-import of the unchanged files, as a daily feed sends them: recognised as the files of
+  the last applied run (`_identical_run`), recorded as unchanged without reading a record;
+- the same files again with `full=True` (`preau feed import --full`): every record parsed,
+  its checksum compared, nothing written;
 - re-import of the files with 5 % changes;
 - the floor, in the same run: parsing the same files only (`parse_aaf` over every file),
   and COPYing one row per account, with the columns the importer writes, into a temporary
@@ -240,10 +243,10 @@ def main(argv: list[str] | None = None) -> None:
 
         results: list[tuple[str, float, Any, float | None, float, float, float]] = []
 
-        def run(label: str, paths: list[Path]) -> None:
+        def run(label: str, paths: list[Path], full: bool = False) -> None:
             def step() -> Any:
                 return do_import(paths, format="aaf1d", academy="lille",
-                                 today=datetime.date(2025, 9, 2))
+                                 today=datetime.date(2025, 9, 2), full=full)
 
             profiler = cProfile.Profile() if args.profile else None
             if profiler is not None:
@@ -260,12 +263,17 @@ def main(argv: list[str] | None = None) -> None:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
             results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu, above))
-            print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), counts {feed_run.counts}; "
+            same = feed_run.options.get("identical_to")
+            note = f"identical to run {same}, " if same else ""
+            print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), {note}"
+                  f"{feed_run.report.get('issues_total', 0)} rejected lines, "
+                  f"counts {feed_run.counts}; "
                   f"peak RSS {rss_mib():.0f} MiB, {above:.0f} MiB above the step's start",
                   flush=True)
 
         run("first import", plain)
-        run("unchanged re-import", plain)
+        run("unchanged, same files", plain)
+        run("unchanged, --full", plain, full=True)
         run("5 % changes re-import", changed)
 
         parse_s, records, _, parse_cpu, _ = timed(lambda: parse_all(plain), False)

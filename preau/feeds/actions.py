@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.access import administered_structures, is_school_admin
 from preau.directory.models import Academy, SchoolYear, Structure
-from preau.feeds.importer import Importer, RunContext
+from preau.feeds.importer import IMPORTER_VERSION, Importer, RunContext
 from preau.feeds.inputs import InputRefused, RunInput
 from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
 from preau.feeds.liveness import (
@@ -96,11 +96,13 @@ def do_import(paths: Sequence[str | Path], *, format: str, academy: str = "",
               actor: User | None = None, actor_label: str = "", dry_run: bool = False,
               hold: bool = False, today: date | None = None,
               progress: Callable[[str, int], None] | None = None,
-              approving: FeedRun | None = None, queued: FeedRun | None = None) -> FeedRun:
+              approving: FeedRun | None = None, queued: FeedRun | None = None,
+              full: bool = False) -> FeedRun:
     """Imports one académie's (or one school's) files; returns the recorded run.
 
     `queued` is a run recorded by `do_queue_import` (console upload): it is run as is,
-    with the same rules as a command-line import."""
+    with the same rules as a command-line import. `full` reads every record even when the
+    files are those of the last applied run (see `_identical_run`)."""
     format = FeedFormat(format).value
     started = time.monotonic()
     today = today or timezone.localdate()
@@ -122,7 +124,7 @@ def do_import(paths: Sequence[str | Path], *, format: str, academy: str = "",
             format=format, source=FORMAT_SOURCES[format], prefix=academy.strip(),
             school_uai=school.strip().upper(), dry_run=dry_run, actor=actor,
             actor_label=actor_label or (actor.login if actor else ""), run_date=today,
-            options={"templates": templates or {}, "hold": hold},
+            options={"templates": templates or {}, "hold": hold, "full": full},
             worker=current_worker(), db_session=database_session())
     try:
         _run(run, [Path(p) for p in paths], templates, dry_run=dry_run, hold=hold,
@@ -173,6 +175,11 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
             "Feeds are suspended for this académie (%(academy)s, end of the school year): "
             "the run is refused. Import again with --hold to keep it for an ENT administrator's "
             "approval, or lift the suspension.") % {"academy": academy})
+    run.options = {**run.options, "year": year.pk, "importer": IMPORTER_VERSION}
+    if not approved and not run.options.get("full"):
+        same = _identical_run(run, year)
+        if same is not None:
+            return _skip_identical(run, same, academy, dry_run=dry_run, result=result)
     ctx = RunContext(format=run.format, source=run.source, prefix=run.prefix,
                      academy=academy, school=school, year=year, today=today,
                      now=moment(today), actor=run.approved_by if approved else run.actor,
@@ -248,6 +255,61 @@ def _where(run: FeedRun) -> tuple[Academy | None, Structure | None]:
     academy = Academy.objects.filter(feed_prefix=run.prefix).first()
     run.academy = academy
     return academy, None
+
+
+def _identical_run(run: FeedRun, year: SchoolYear) -> FeedRun | None:
+    """The last applied run, if this one would only repeat it: the same files (by content)
+    of the same kinds, format, source, académie and school, under the same school year and
+    importer, nothing noted then but possible duplicates, and no applied feed run of this
+    académie since (any source: another run may have changed what these records point to).
+
+    Importing it again could only find every record unchanged (their checksums are those
+    files' records, under the same year and importer), mark nobody new missing (the same
+    people are in the files) and restore nobody; so the run records that and writes
+    nothing. Feeds send the same files day after day: this keeps such runs nearly free."""
+    last = (FeedRun.objects.filter(prefix=run.prefix, status=FeedRun.Status.APPLIED,
+                                   dry_run=False).exclude(pk=run.pk)
+            .order_by("-started_at", "-pk").first())
+    if last is None:
+        return None
+    def fingerprint(files: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        return sorted((str(f.get("role", "")), str(f.get("sha256", ""))) for f in files)
+    same = (last.format == run.format and last.source == run.source
+            and last.school_uai == run.school_uai and sorted(last.kinds) == sorted(run.kinds)
+            and fingerprint(last.files) == fingerprint(run.files)
+            and last.options.get("year") == year.pk
+            and last.options.get("importer") == IMPORTER_VERSION
+            and (last.options.get("templates") or {}) == (run.options.get("templates") or {})
+            # Nothing noted then but possible duplicates (reported when accounts are
+            # created, so not by a run that creates none): no rejected line, no unknown
+            # school or class that a change since could now resolve.
+)
+    if not same:
+        return None
+    stored = last.issues.count()
+    if stored != int(last.report.get("issues_total") or 0):
+        return None  # more issues than stored: cannot tell what they were
+    if last.issues.exclude(code="possible-duplicate").exists():
+        return None
+    return last
+
+
+def _skip_identical(run: FeedRun, same: FeedRun, academy: Academy | None, *, dry_run: bool,
+                    result: dict[str, Any]) -> None:
+    report = RunReport()
+    for profile, counts in (same.counts or {}).items():
+        report.count(profile, "unchanged", sum(int(counts.get(key, 0)) for key in (
+            "created", "updated", "unchanged", "restored")))
+    report.structures["unchanged"] = sum((same.report.get("structures") or {}).values())
+    report.scope_accounts = int(same.report.get("scope_accounts") or 0)
+    result["report"] = report
+    run.academy = academy
+    run.options = {**run.options, "identical_to": same.pk}
+    run.status = FeedRun.Status.DRY_RUN if dry_run else FeedRun.Status.APPLIED
+    run.message = _(
+        "The same files as run %(run)s (applied on %(date)s), and no feed run of this "
+        "académie since: every record is unchanged, nothing was written.") % {
+            "run": same.pk, "date": timezone.localtime(same.started_at).strftime("%d/%m/%Y")}
 
 
 def _missing_hold(report: RunReport, run: FeedRun) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
-from preau.feeds.models import FeedRun
+from preau.feeds.models import FeedIssue, FeedRun
 from preau.feeds.parsers import PersonKind, PersonRecord
 from preau.lib.text import search_key
 from tests.feeds.helpers import DATA, write_csv
@@ -56,8 +56,9 @@ def test_importing_twice_changes_nothing(year, tmp_path):
     first = run_import(paths)
     assert counts(first, "created") == {"Student": 24, "Relative": 24, "Teacher": 6}
     before = directory_fingerprint()
-    second = run_import(paths)
+    second = run_import(paths, full=True)  # every record read again, none written
     assert second.status == FeedRun.Status.APPLIED
+    assert "identical_to" not in second.options
     assert counts(second, "unchanged") == {"Student": 24, "Relative": 24, "Teacher": 6}
     assert second.report["totals"] == {"created": 0, "updated": 0, "unchanged": 54,
                                        "missing": 0, "restored": 0}
@@ -65,6 +66,62 @@ def test_importing_twice_changes_nothing(year, tmp_path):
     assert second.report["classes"] == {"created": 0, "renamed": 0, "reopened": 0,
                                         "closed": 0}
     assert directory_fingerprint() == before
+
+
+def test_the_same_files_again_are_recorded_unchanged_at_once(year, tmp_path,
+                                                             django_assert_max_num_queries):
+    paths = build_world(schools=2).write(tmp_path / "feed")
+    first = run_import(paths)
+    before = directory_fingerprint()
+    copies = tmp_path / "next-day"  # the académie sends the same files again, renamed
+    copies.mkdir()
+    for path in paths:
+        shutil.copy(path, copies / path.name)
+    with django_assert_max_num_queries(12):  # no record read, nothing written
+        again = run_import(sorted(copies.iterdir()))
+    assert again.status == FeedRun.Status.APPLIED
+    assert again.options["identical_to"] == first.pk
+    assert f"mêmes fichiers que l\u2019exécution {first.pk}" in again.message
+    assert again.report["totals"] == {"created": 0, "updated": 0, "unchanged": 54,
+                                      "missing": 0, "restored": 0}
+    assert again.report["structures"]["unchanged"] == 2
+    assert directory_fingerprint() == before
+    # ...and once more: identical to the last one, which was itself such a run.
+    assert run_import(paths).options["identical_to"] == again.pk
+
+
+def test_identical_files_are_read_again_when_anything_else_happened(year, tmp_path):
+    world = build_world(schools=2)
+    paths = world.write(tmp_path / "feed")
+    run_import(paths)
+    # Another run of the académie in between (here the teachers' file alone).
+    run_import(world.write(tmp_path / "staff", kinds=("schools", "staff")))
+    assert "identical_to" not in run_import(paths).options
+    # A new school year: classes belong to it, every record is read.
+    assert "identical_to" in run_import(paths).options
+    year.is_current = False
+    year.save()
+    SchoolYear.objects.create(name="2099-2100", start=datetime.date(2099, 9, 1),
+                              end=datetime.date(2100, 7, 6), is_current=True)
+    assert "identical_to" not in run_import(paths).options
+    # Asked for explicitly.
+    assert "identical_to" not in run_import(paths, full=True).options
+
+
+def test_identical_files_are_read_again_after_rejected_lines(year, tmp_path):
+    world = build_world(schools=1)
+    paths = world.write(tmp_path / "feed")
+    first = run_import(paths)
+    FeedIssue.objects.create(run=first, severity="warning", code="unknown-class",
+                             message="classe inconnue")
+    FeedRun.objects.filter(pk=first.pk).update(report={**first.report, "issues_total": 1})
+    assert "identical_to" not in run_import(paths).options
+    # Possible duplicates alone (noted when accounts are created) do not prevent it.
+    last = FeedRun.objects.latest("pk")
+    FeedIssue.objects.create(run=last, severity="warning", code="possible-duplicate",
+                             message="doublon possible")
+    FeedRun.objects.filter(pk=last.pk).update(report={**last.report, "issues_total": 1})
+    assert run_import(paths).options["identical_to"] == last.pk
 
 
 def test_first_run_builds_schools_classes_groups_and_links(year, tmp_path):

@@ -109,6 +109,9 @@ class Command(BaseCommand):
         run.add_argument("--hold", action="store_true",
                          help="If the académie's feeds are suspended, keep the run for "
                               "approval instead of refusing it.")
+        run.add_argument("--full", action="store_true",
+                         help="Read every record even if the files are those of the last "
+                              "applied run (which is otherwise recorded as unchanged at once).")
         run.add_argument("--json", action="store_true", help="Print the report as JSON.")
         run.add_argument("--progress", action="store_true",
                          help="Show progress on stderr (the default when it is a terminal).")
@@ -165,7 +168,7 @@ class Command(BaseCommand):
                      if options.get("template") else None)
         common = {"format": fmt, "school": options["school"], "templates": templates,
                   "actor_label": command_line_label(), "dry_run": options["dry_run"],
-                  "hold": options["hold"]}
+                  "hold": options["hold"], "full": options["full"]}
         groups: list[tuple[str, list[Path]]]
         if (fmt in (FeedFormat.AAF1D, FeedFormat.AAF) and len(paths) == 1
                 and (paths[0] / IMPORT_DIRECTORIES_JSON).is_file()):

@@ -111,16 +111,23 @@ def session_alive(session: str) -> bool:
     return row is not None and row[0].isoformat() == started
 
 
+def process_gone(worker: str, db_session: str, started_at: datetime,
+                 now: datetime | None = None) -> bool:
+    """Whether the process recorded as `worker` / `db_session` (a feed run's, a year change
+    run's) is gone: the three rules of the module docstring."""
+    parsed = parse_worker(worker)
+    if parsed is not None and parsed[0] == socket.gethostname():
+        return not process_alive(parsed[1], parsed[2])
+    if db_session and connection.vendor == "postgresql":
+        return not session_alive(db_session)
+    return (now or timezone.now()) - started_at > STALE_AFTER
+
+
 def is_interrupted(run: FeedRun, now: datetime | None = None) -> bool:
     """Whether a run still marked running lost its process (see the module docstring)."""
     if run.status != FeedRun.Status.RUNNING:
         return False
-    worker = parse_worker(run.worker)
-    if worker is not None and worker[0] == socket.gethostname():
-        return not process_alive(worker[1], worker[2])
-    if run.db_session and connection.vendor == "postgresql":
-        return not session_alive(run.db_session)
-    return (now or timezone.now()) - run.started_at > STALE_AFTER
+    return process_gone(run.worker, run.db_session, run.started_at, now)
 
 
 def queued_task_lost(run: FeedRun, now: datetime | None = None) -> bool:
@@ -128,11 +135,16 @@ def queued_task_lost(run: FeedRun, now: datetime | None = None) -> bool:
     docstring). A run that recorded no task (another task backend) is never lost."""
     if run.status != FeedRun.Status.QUEUED or not run.options.get("task"):
         return False
+    return task_lost(run.options["task"], now)
+
+
+def task_lost(task_id: str, now: datetime | None = None) -> bool:
+    """Whether a task of the database backend will never run: finished, gone, or claimed
+    more than CLAIM_GRACE ago by a worker that did not start its run."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    task = DBTaskResult.objects.filter(pk=run.options["task"]).values(
-        "status", "started_at").first()
+    task = DBTaskResult.objects.filter(pk=task_id).values("status", "started_at").first()
     if task is None or task["status"] in (TaskResultStatus.SUCCESSFUL,
                                           TaskResultStatus.FAILED):
         return True

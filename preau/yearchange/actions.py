@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from itertools import pairwise
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import User
 from preau.directory.models import Academy, SchoolYear
+from preau.feeds.liveness import DATABASE_TASKS, process_gone, task_lost
 from preau.yearchange.models import TransitionRun, YearCalendar
 from preau.yearchange.transition import run_transition
+
+logger = logging.getLogger(__name__)
 
 
 class YearChangeError(Exception):
@@ -62,3 +67,45 @@ def do_run_queued(run: TransitionRun, today: datetime.date) -> TransitionRun:
         return run
     return run_transition(today=today, academy=run.academy, structure=run.structure,
                           actor=run.actor, actor_label=run.actor_label, run=run)
+
+
+def do_note_task(run: TransitionRun, task_id: str, backend: str = "default") -> None:
+    """Records the background task that is to run an approved run, so that a worker killed
+    before it started the run does not leave it queued for ever. Only tasks of the
+    database backend are recorded: they are the ones that can be looked up later."""
+    if settings.TASKS.get(backend, {}).get("BACKEND") != DATABASE_TASKS:
+        return
+    TransitionRun.objects.filter(pk=run.pk, status=TransitionRun.Status.QUEUED).update(
+        task_id=task_id)
+
+
+def do_settle_interrupted_transitions() -> list[TransitionRun]:
+    """Runs still marked running whose process died, and approved runs whose background
+    task will never run them (the feeds' liveness rules), become *failed*, with
+    `interrupted: true` in their report: they neither mislead the console nor hide that
+    the job is unfinished. Nothing is lost: each school was done whole or not at all, and
+    planning and approving again finishes the schools left (the transition is resumable).
+    Idempotent; called by the console's year-change pages."""
+    settled = []
+    for run in TransitionRun.objects.filter(status__in=(TransitionRun.Status.RUNNING,
+                                                        TransitionRun.Status.QUEUED)):
+        if run.status == TransitionRun.Status.RUNNING:
+            lost = process_gone(run.worker, run.db_session, run.started_at)
+        else:
+            lost = bool(run.task_id) and task_lost(run.task_id)
+        if not lost:
+            continue
+        with transaction.atomic():
+            fresh = TransitionRun.objects.select_for_update().filter(
+                pk=run.pk, status=run.status, worker=run.worker).first()
+            if fresh is None:
+                continue
+            logger.warning("year change run %s interrupted (%s)", fresh.pk,
+                           fresh.worker or f"task {fresh.task_id}")
+            fresh.report = {**fresh.report, "interrupted": True,
+                            "never_started": fresh.status == TransitionRun.Status.QUEUED}
+            fresh.status = TransitionRun.Status.FAILED
+            fresh.finished_at = timezone.now()
+            fresh.save(update_fields=["report", "status", "finished_at"])
+        settled.append(fresh)
+    return settled

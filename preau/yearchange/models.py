@@ -84,6 +84,12 @@ class TransitionRun(models.Model):
     # A run approved from a plan remembers it.
     plan = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                              related_name="+")
+    # Who runs it (`host pid start`, the PostgreSQL session) and, for an approved run, the
+    # background task that is to run it: a killed worker's run is recognised and settled
+    # (`actions.do_settle_interrupted_transitions`, with the feeds' liveness rules).
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+    db_session = models.CharField(max_length=64, blank=True, editable=False)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-pk"]

@@ -45,6 +45,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.feeds.liveness import current_worker, database_session
 from preau.sharing.models import Share, Via
 from preau.yearchange.models import AuditEntry, TransitionRun, YearCalendar
 
@@ -523,6 +524,9 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
     else:
         run.from_year, run.to_year, run.status = ending, new or ending, status
         run.save(update_fields=["from_year", "to_year", "status"])
+    if not dry_run:  # committed at once: the console can tell a killed worker's run
+        run.worker, run.db_session = current_worker(), database_session()
+        run.save(update_fields=["worker", "db_session"])
     calendars = {c.academy_id: c for c in YearCalendar.objects.filter(school_year=new)} \
         if new is not None else {}
     ctx = RunContext(ending=ending, calendars=calendars)

@@ -23,7 +23,9 @@ from preau.yearchange.actions import (
     YearChangeError,
     check_approve_plan,
     check_save_calendar,
+    do_note_task,
     do_plan,
+    do_settle_interrupted_transitions,
 )
 from preau.yearchange.audit import purged_shares
 from preau.yearchange.forms import ApproveForm, CalendarForm, HandOverForm
@@ -55,6 +57,7 @@ def _upcoming_year() -> SchoolYear:
 @ent_admin_required
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
+    do_settle_interrupted_transitions()
     today = timezone.localdate()
     rows = []
     for academy in Academy.objects.order_by("name"):
@@ -111,6 +114,7 @@ def plan(request: HttpRequest) -> HttpResponse:
 @ent_admin_required
 @require_safe
 def run(request: HttpRequest, run_id: int) -> HttpResponse:
+    do_settle_interrupted_transitions()
     transition = get_object_or_404(TransitionRun.objects.select_related(
         "academy", "structure", "from_year", "to_year"), pk=run_id)
     entries = Paginator(AuditEntry.objects.filter(run=transition).select_related("structure"),
@@ -145,7 +149,8 @@ def approve(request: HttpRequest, run_id: int) -> HttpResponse:
     except YearChangeError as error:
         messages.error(request, str(error))
         return redirect("console:yearchange:run", run_id=transition.pk)
-    run_approved_transition.enqueue(queued.pk)
+    result = run_approved_transition.enqueue(queued.pk)
+    do_note_task(queued, str(result.id))
     messages.success(request, _("Plan approved: the year change is running."))
     return redirect("console:yearchange:run", run_id=queued.pk)
 

@@ -13,9 +13,18 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from preau.accounts.models import PersonalToken, User, UserEvent
 
 
+def _new_key() -> str:
+    """A random key (256 bits, URL-safe) whose prefix never starts with "-": operators
+    type the prefix on the command line (`preau token revoke <prefix>`), where a leading
+    dash reads as an option."""
+    while (key := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return key
+
+
 def do_create_token(user: User, name: str = "", actor: User | None = None) -> str:
     """Creates a token and returns its key; only its hash is kept."""
-    key = secrets.token_urlsafe(32)
+    key = _new_key()
     PersonalToken.objects.create(user=user, name=name, key_hash=PersonalToken.hash_key(key),
                                  prefix=key[:8])
     UserEvent.objects.create(user=user, actor=actor or user, kind=UserEvent.Kind.TOKEN,

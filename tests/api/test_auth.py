@@ -134,3 +134,14 @@ def test_token_create_for_unknown_login_fails(db):
     with pytest.raises(CommandError):
         call_command("token", "create", "personne.inconnue", stdout=io.StringIO())
     assert not PersonalToken.objects.exists()
+
+
+def test_token_prefixes_never_start_with_a_dash(personas, monkeypatch):
+    """A prefix is typed after `preau token revoke`: "-abc…" would read as an option."""
+    keys = iter(["-" + "a" * 42, "b" * 43])
+    monkeypatch.setattr("preau.accounts.tokens.secrets.token_urlsafe", lambda n: next(keys))
+    out = io.StringIO()
+    call_command("token", "create", personas.teacher.login, stdout=out)
+    key = out.getvalue().strip()
+    assert key == "b" * 43
+    call_command("token", "revoke", key[:8], stdout=io.StringIO())

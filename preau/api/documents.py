@@ -58,7 +58,7 @@ from preau.api.document_serializers import (
 )
 from preau.api.pagination import ApiPagination
 from preau.api.permissions import access_resource, access_share, request_user
-from preau.api.views import REFUSED, ApiView, Refused, _params
+from preau.api.views import REFUSED, ApiView, Refused, _params, one_upload
 from preau.directory.communication import reachable_users, visible_groups
 from preau.documents import access
 from preau.documents.actions import (
@@ -81,7 +81,6 @@ from preau.documents.actions import (
 )
 from preau.documents.models import FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
-from preau.documents.sizes import size_label
 from preau.sharing.access import shares_on
 from preau.sharing.actions import (
     SharingError,
@@ -172,16 +171,7 @@ class DocumentApiView(ApiView, GenericAPIView):
 
     def one_upload(self) -> UploadedFile:
         """The one file of a multipart request, or a 413 / 400 with a message."""
-        files = self.request.FILES  # parses the body (and stops past the size limit)
-        if getattr(self.request, "preau_upload_too_large", None):
-            raise FileTooLarge(_("This file is too large: the limit is %(limit)s per file.")
-                               % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
-        uploads = files.getlist("file")
-        if not uploads:
-            raise Refused(_("Send the file in the multipart/form-data field “file”."))
-        if len(uploads) > 1:
-            raise Refused(_("Send one file per request."))
-        return uploads[0]
+        return one_upload(self.request, FileTooLarge)
 
 
 def _quota_data(info: QuotaInfo) -> dict[str, Any]:

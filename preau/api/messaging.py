@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpResponseBase
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -40,9 +37,8 @@ from preau.api.message_serializers import (
 )
 from preau.api.pagination import ApiPagination
 from preau.api.permissions import request_user
-from preau.api.views import REFUSED, ApiView, Refused
+from preau.api.views import REFUSED, ApiView, one_upload
 from preau.documents.responses import blob_response
-from preau.documents.sizes import size_label
 from preau.messaging import access
 from preau.messaging.actions import (
     MessagingError,
@@ -297,20 +293,8 @@ class DraftAttachmentListView(MailApiView):
     def post(self, request: Request, pk: int) -> Response:
         user = self.user()
         draft = access.access_draft(user, pk).message
-        attachment = check_add_attachment(user, draft, self._one_upload())
+        attachment = check_add_attachment(user, draft, one_upload(self.request, MessagingError))
         return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
-
-    def _one_upload(self) -> UploadedFile:
-        files = self.request.FILES
-        if getattr(self.request, "preau_upload_too_large", None):
-            raise MessagingError(_("This file is too large: the limit is %(limit)s per file.")
-                                 % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)})
-        uploads = files.getlist("file")
-        if not uploads:
-            raise Refused(_("Send the file in the multipart/form-data field “file”."))
-        if len(uploads) > 1:
-            raise Refused(_("Send one file per request."))
-        return uploads[0]
 
 
 class DraftAttachmentDetailView(MailApiView):

@@ -9,9 +9,11 @@ becomes 400 with the action's translated message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -105,6 +107,7 @@ from preau.directory.actions import (
 )
 from preau.directory.communication import reachable_users, visible_groups
 from preau.directory.models import Group, SchoolClass, ShareBookmark
+from preau.documents.sizes import size_label
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="Refused, with a message for the user.")
 
@@ -115,6 +118,21 @@ class Refused(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = _("This change was refused.")
     default_code = "refused"
+
+
+def one_upload(request: Request, too_large: Callable[[str], Exception]) -> UploadedFile:
+    """The one file of a multipart request in the field `file`, or a refusal: `too_large`
+    (the caller's refusal type) past the per-file limit, else Refused (400)."""
+    files = request.FILES  # parses the body (and stops past the size limit)
+    if getattr(request, "preau_upload_too_large", None):
+        raise too_large(str(_("This file is too large: the limit is %(limit)s per file.")
+                            % {"limit": size_label(settings.PREAU_UPLOAD_MAX_BYTES)}))
+    uploads = files.getlist("file")
+    if not uploads:
+        raise Refused(_("Send the file in the multipart/form-data field “file”."))
+    if len(uploads) > 1:
+        raise Refused(_("Send one file per request."))
+    return uploads[0]
 
 
 class ApiView(APIView):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -21,9 +20,9 @@ from preau.directory.access import (
 from preau.directory.models import Structure, StructureAttachment
 from preau.documents.access import access_node
 from preau.documents.models import Node, NodeKind
-from preau.sharing.access import rights_of
+from preau.sharing import access as sharing_access
 from preau.sharing.models import Right, Share
-from preau.sharing.registry import by_api_name, shareable_type
+from preau.sharing.registry import by_api_name
 
 
 def request_user(request: Request | Any) -> User:
@@ -88,16 +87,6 @@ def access_share(user: User, share_id: int, right: str = Right.MANAGE) -> tuple[
         pk=share_id).first()
     if share is None:
         raise Http404
-    try:
-        shareable = shareable_type(share.resource_type)
-    except KeyError as error:
-        raise Http404 from error
-    resource = shareable.get(share.resource_id)
-    if resource is None:
-        raise Http404
-    rights = rights_of(user, resource)
-    if Right.READ not in rights:
-        raise Http404
-    if right not in rights:
-        raise PermissionDenied
+    _shareable, resource = sharing_access.access_resource(user, share.resource_type,
+                                                          share.resource_id, right)
     return share, resource

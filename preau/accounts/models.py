@@ -84,7 +84,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(_("first name"), max_length=150)
     last_name = models.CharField(_("last name"), max_length=150)
     display_name = models.CharField(_("display name"), max_length=310, blank=True)
-    name_key = models.CharField(max_length=310, db_index=True, editable=False, default="")
+    # Searched with `contains` only (LIKE '%…%'), which no b-tree index serves: none kept.
+    name_key = models.CharField(max_length=310, editable=False, default="")
     profile = models.CharField(_("profile"), max_length=16, choices=Profile.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -189,8 +190,9 @@ class UserEvent(models.Model):
         TOKEN = "token", _("API token")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events")
+    # Indexed only where set: a feed writes one event per new account, without actor.
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+                              related_name="+", db_index=False)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     message = models.CharField(max_length=500, blank=True)
     details = models.JSONField(default=dict, blank=True)
@@ -198,6 +200,8 @@ class UserEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor"], condition=models.Q(actor__isnull=False),
+                                name="userevent_actor")]
 
 
 class PasswordHistory(models.Model):

@@ -131,8 +131,10 @@ class SchoolClass(models.Model):
 class StructureAttachment(models.Model):
     """A user belongs to a school (rattachement à une structure)."""
 
+    # No index of its own: the (user, structure) unique constraint's index serves lookups
+    # by user. Every redundant index is written on each of a feed's many inserts.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="attachments")
+                             related_name="attachments", db_index=False)
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="attachments")
     source = models.CharField(max_length=8, choices=Source.choices)
     is_director = models.BooleanField(_("head teacher"), default=False)
@@ -149,7 +151,7 @@ class SchoolAdmin(models.Model):
     """A user who administers one school (directeur, eRun...)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="administered")
+                             related_name="administered", db_index=False)  # see the constraint
     structure = models.ForeignKey(Structure, on_delete=models.CASCADE, related_name="admins")
 
     class Meta:
@@ -162,7 +164,7 @@ class RelativeLink(models.Model):
     """A parent (or foster family) responsible for a pupil."""
 
     relative = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="children_links")
+                                 related_name="children_links", db_index=False)  # constraint
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="relative_links")
     source = models.CharField(max_length=8, choices=Source.choices)
@@ -250,12 +252,16 @@ class MembershipSource(models.TextChoices):
 
 
 class Membership(models.Model):
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    # Lookups by group use the unique constraint's index, by user the (user, group) index;
+    # `added_by` is indexed only where set (feeds never set it). Feeds write memberships by
+    # the hundred thousand: each index less is a write less per row.
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships",
+                              db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
+                             related_name="memberships", db_index=False)
     source = models.CharField(max_length=8, choices=MembershipSource.choices)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="+")
+                                 blank=True, related_name="+", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -263,7 +269,11 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["group", "user", "source"],
                                     name="one_membership_per_source"),
         ]
-        indexes = [models.Index(fields=["user", "group"])]
+        indexes = [
+            models.Index(fields=["user", "group"]),
+            models.Index(fields=["added_by"], condition=models.Q(added_by__isnull=False),
+                         name="membership_added_by"),
+        ]
 
 
 class ArchivedMembership(models.Model):
@@ -273,9 +283,11 @@ class ArchivedMembership(models.Model):
     memberships only; pupils and parents still see last year's class from here.
     """
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="archived_memberships")
+    # Indexed as Membership is (the year change writes these by the hundred thousand).
+    group = models.ForeignKey(Group, on_delete=models.CASCADE,
+                              related_name="archived_memberships", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="archived_memberships")
+                             related_name="archived_memberships", db_index=False)
     source = models.CharField(max_length=8, choices=MembershipSource.choices)
     created_at = models.DateTimeField()
     ended_at = models.DateTimeField(default=timezone.now)

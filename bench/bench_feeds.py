@@ -18,6 +18,10 @@ times, in this order:
   and COPYing one row per account, with the columns the importer writes, into a temporary
   copy of accounts_user (same indexes and constraints) through psycopg's `cursor.copy`.
 
+The importer parses AAF files of 8 MiB or more in a second process while it writes
+(`PREAU_FEED_PARSE_AHEAD_MIB`, `preau/feeds/parsers/ahead.py`): CPU times below include that
+process's, and its peak resident memory is printed at the end.
+
 Each import is printed in accounts per second (accounts = the académie's persons), with its
 ratio to the floor (parse + COPY) and, for the re-imports, the speed-up over the first one.
 Each step's CPU time (this process's and its PostgreSQL backend's) is printed too, with its
@@ -122,7 +126,8 @@ class RssSampler:
 
 
 def cpu_seconds() -> float:
-    """CPU time used so far by this process and by its PostgreSQL backend (same host).
+    """CPU time used so far by this process, its ended child processes (the importer's
+    parser process, `preau/feeds/parsers/ahead.py`) and its PostgreSQL backend (same host).
 
     Unlike wall time, it does not grow when other programs share the machine's cores, so
     it compares runs made under different loads."""
@@ -133,7 +138,9 @@ def cpu_seconds() -> float:
         pid = cursor.fetchone()[0]
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return time.process_time() + (int(fields[11]) + int(fields[12])) / ticks
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parser process, once ended
+    return (time.process_time() + children.ru_utime + children.ru_stime
+            + (int(fields[11]) + int(fields[12])) / ticks)
 
 
 def timed(step: Callable[[], Any], trace: bool
@@ -306,6 +313,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"{rss:>6.0f} MiB{above:>7.0f} MiB{traced:>13}")
         print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}"
               f"{'':>19}{floor_cpu:>8.2f}")
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"parser process (imports parsed ahead): peak RSS {child:.0f} MiB")
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -298,4 +298,7 @@ PREAU_DELETE_DAYS = env_int("PREAU_DELETE_DAYS", 90)
 PREAU_PREDELETE_DAYS_BY_PROFILE = env_int_map("PREAU_PREDELETE_DAYS_BY_PROFILE")
 PREAU_DELETE_DAYS_BY_PROFILE = env_int_map("PREAU_DELETE_DAYS_BY_PROFILE")
 PREAU_FEED_MISSING_THRESHOLD = env_float("PREAU_FEED_MISSING_THRESHOLD", 0.10)
+# AAF runs whose files weigh this many MiB or more are parsed by a second process while
+# the run writes (preau/feeds/parsers/ahead.py); 0: every AAF run; negative: never.
+PREAU_FEED_PARSE_AHEAD_MIB = env_int("PREAU_FEED_PARSE_AHEAD_MIB", 8)
 PREAU_FEED_HOLD_MIN_ACCOUNTS = env_int("PREAU_FEED_HOLD_MIN_ACCOUNTS", 10)

@@ -58,9 +58,10 @@ Speed and memory
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
-import secrets
+import os
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -68,9 +69,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
+from itertools import islice
 from operator import or_
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, is_password_usable
 from django.db import connection
 from django.db.models import Q
@@ -116,6 +119,8 @@ _LEVELS = frozenset(Level.values)
 USER_TABLE = User._meta.db_table
 RECORDS = 10_000
 """Records handled per chunk: one lookup of their accounts, one bulk write per table."""
+FIRST_RECORDS = 2000
+"""The first chunk of each kind of record: see `_growing_chunks`."""
 
 
 class Known(NamedTuple):
@@ -179,21 +184,31 @@ _USER_CREATE_FIELDS = [
     "feed_checksum", "state", "activation_code", "password", "created_at",
 ]
 
-def activation_code() -> str:
-    """accounts.actions.new_activation_code's code (same alphabet and length), drawn with
-    one call to the system's random source instead of eight: it runs once per new account."""
-    alphabet = ACTIVATION_ALPHABET
-    number = secrets.randbelow(len(alphabet) ** ACTIVATION_CODE_LENGTH)
-    chars = []
-    for _position in range(ACTIVATION_CODE_LENGTH):
-        number, index = divmod(number, len(alphabet))
-        chars.append(alphabet[index])
-    return "".join(chars)
+_CODE_BYTES = len(ACTIVATION_ALPHABET) * (256 // len(ACTIVATION_ALPHABET))
+# Random bytes below _CODE_BYTES map evenly onto the alphabet; the others are dropped.
+_CODE_TABLE = bytes.maketrans(
+    bytes(range(_CODE_BYTES)),
+    bytes(ord(ACTIVATION_ALPHABET[b % len(ACTIVATION_ALPHABET)]) for b in range(_CODE_BYTES)))
+_CODE_DROP = bytes(range(_CODE_BYTES, 256))
 
 
-def unusable_password() -> str:
-    """What make_password(None) stores (no password yet), without its 40 random draws."""
-    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(30)
+def activation_codes(count: int) -> list[str]:
+    """`count` codes as accounts.actions.new_activation_code makes them (same alphabet and
+    length, each character uniform), from a few reads of the system's random source
+    instead of one per character: a first import makes one per account."""
+    length = ACTIVATION_CODE_LENGTH
+    chars = b""
+    while len(chars) < count * length:
+        chars += os.urandom(count * length * 5 // 4 + 16).translate(_CODE_TABLE, _CODE_DROP)
+    text = chars.decode("ascii")
+    return [text[i:i + length] for i in range(0, count * length, length)]
+
+
+def unusable_passwords(count: int) -> list[str]:
+    """What make_password(None) stores (no password yet: the prefix and 40 random
+    characters), for `count` accounts from one read of the random source."""
+    text = base64.urlsafe_b64encode(os.urandom(30 * count)).decode("ascii")
+    return [UNUSABLE_PASSWORD_PREFIX + text[i:i + 40] for i in range(0, 40 * count, 40)]
 
 
 _gc_lock = threading.Lock()
@@ -225,6 +240,17 @@ def collections_per_chunk() -> Iterator[None]:
                 gc.unfreeze()
                 if _gc_depth[1]:
                     gc.enable()
+
+
+def _growing_chunks(records: Iterable[PersonRecord]) -> Iterator[list[PersonRecord]]:
+    """Chunks of FIRST_RECORDS records, then of RECORDS: when a second process parses
+    ahead (`parsers/ahead.py`), the run starts writing as soon as the first records are
+    read instead of waiting for a whole chunk."""
+    iterator = iter(records)
+    size = FIRST_RECORDS
+    while batch := list(islice(iterator, size)):
+        yield batch
+        size = RECORDS
 
 
 def _same_family(a: str, b: str) -> bool:
@@ -284,7 +310,8 @@ class Importer(LinkWriter):
     # -- entry point -------------------------------------------------------------------
 
     def run(self) -> RunReport:
-        with collections_per_chunk():
+        mib = settings.PREAU_FEED_PARSE_AHEAD_MIB
+        with collections_per_chunk(), self.inputs.reading(mib * 2**20 if mib >= 0 else -1):
             return self._run()
 
     def _run(self) -> RunReport:
@@ -299,7 +326,7 @@ class Importer(LinkWriter):
         for kinds in PERSON_ORDER:
             if not set(kinds) & self.kinds:
                 continue
-            for batch in chunked(self.inputs.people(kinds), RECORDS):
+            for batch in _growing_chunks(self.inputs.people(kinds)):
                 self._people(batch)
                 self._refresh_statistics()
                 done += len(batch)
@@ -492,12 +519,12 @@ class Importer(LinkWriter):
         self.analyzed = (0, self.known_count)
 
     def _refresh_statistics(self) -> None:
-        """ANALYZE (PostgreSQL) once the run has written at least a chunk and as many
-        accounts as were known at the last ANALYZE: the tables about doubled, and plans
-        made for their old sizes can turn quadratic. A few times per first import, never
-        for a small daily change (autovacuum's job)."""
+        """ANALYZE (PostgreSQL) once the run has written at least a full chunk and as
+        many accounts as were known at the last ANALYZE: the tables about doubled, and
+        plans made for their old sizes can turn quadratic. A few times per first import,
+        never for a small daily change (autovacuum's job)."""
         written, known = self.analyzed
-        if self.written - written >= max(CHUNK, known):
+        if self.written - written >= max(RECORDS, known):
             bulk.analyze(User, Membership, StructureAttachment, RelativeLink, Group,
                          SchoolClass)
             self.analyzed = (self.written, self.known_count)
@@ -899,7 +926,10 @@ class Importer(LinkWriter):
         else:
             taken, numbers, gaps = self._taken_logins(bases), {}, set()
         rows: list[tuple[Any, ...]] = []
-        for item, values in zip(items, all_values, strict=True):
+        codes = activation_codes(len(items))
+        passwords = unusable_passwords(len(items))
+        for item, values, code, password in zip(items, all_values, codes, passwords,
+                                                strict=True):
             first, last = values["first_name"], values["last_name"]
             login = generate_login(first, last, taken, numbers)
             rows.append((
@@ -907,8 +937,8 @@ class Importer(LinkWriter):
                 search_key(f"{last} {first} {login}")[:310], values["profile"],
                 values["birth_date"], values.get("email", ""), values["academic_email"],
                 values["ine"], self.source, self.prefix, item.record.external_id[:128],
-                item.checksum if item.complete else "", State.PENDING, activation_code(),
-                unusable_password(), self.ctx.now,
+                item.checksum if item.complete else "", State.PENDING, code, password,
+                self.ctx.now,
             ))
         if bulk.is_postgresql():  # each base's next free number, for the next chunks
             bases_done = sorted(b for b in numbers if b not in gaps)

@@ -8,6 +8,7 @@ the files present: a run with only the staff file covers teachers and staff, nev
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,7 @@ from preau.feeds.parsers import (
     PersonKind,
     PersonRecord,
     StructureRecord,
+    ahead,
     classify,
     link_relatives,
     loose_key,
@@ -31,6 +33,7 @@ from preau.feeds.parsers import (
 )
 from preau.feeds.parsers.aaf import IGNORED_KINDS
 from preau.feeds.parsers.onde import FILE_SUFFIXES
+from preau.feeds.parsers.records import Record
 
 # Kinds of person read in this order: relatives are created only when a pupil references
 # them, and teachers link to classes that pupils create.
@@ -116,6 +119,7 @@ class RunInput:
     warnings: list[ParseIssue] = field(default_factory=list)
     _onde: OndeExtraction | None = None
     _csv: dict[PersonKind, list[PersonRecord]] | None = None
+    _ahead: ahead.AheadParser | None = None
 
     @classmethod
     def build(cls, paths: Iterable[str | Path], format: str, *, school_key: str = "",
@@ -188,10 +192,32 @@ class RunInput:
 
     # -- records ---------------------------------------------------------------------
 
+    @contextmanager
+    def reading(self, ahead_bytes: int = -1) -> Iterator[None]:
+        """The span of a run's reading: AAF files weighing `ahead_bytes` or more in all
+        (0: any AAF run; negative: never) are parsed by a second process while the run
+        writes (`parsers/ahead.py`), when the platform allows it. The records, errors and
+        warnings are the same either way; only the time differs."""
+        if (not self.is_aaf or ahead_bytes < 0 or not ahead.available()
+                or sum(f.path.stat().st_size for f in self.files) < ahead_bytes):
+            yield
+            return
+        self._ahead = ahead.AheadParser([(f.path, self._flavour()) for f in self.files])
+        try:
+            yield
+        finally:
+            self._ahead.close()
+            self._ahead = None
+
+    def _aaf_records(self, f: InputFile) -> Iterator[Record]:
+        if self._ahead is not None:
+            return self._ahead.records(f.path, self.warnings)
+        return parse_aaf(f.path, self._flavour(), warnings=self.warnings)
+
     def structures(self) -> Iterator[StructureRecord]:
         for f in self.files:
             if f.role == AafFileKind.STRUCTURES.value:
-                for record in parse_aaf(f.path, self._flavour(), warnings=self.warnings):
+                for record in self._aaf_records(f):
                     if isinstance(record, StructureRecord):
                         yield record
 
@@ -200,7 +226,7 @@ class RunInput:
         if self.is_aaf:
             for f in self.files:
                 if set(_AAF_ROLES.get(AafFileKind(f.role), ())) & set(kinds):
-                    for record in parse_aaf(f.path, self._flavour(), warnings=self.warnings):
+                    for record in self._aaf_records(f):
                         if isinstance(record, PersonRecord) and record.kind in kinds:
                             yield record
             return

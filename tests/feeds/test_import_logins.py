@@ -47,3 +47,26 @@ def test_homonyms_in_several_chunks_get_the_lowest_free_logins(year, tmp_path, m
     expected = sorted("jean.dupont" if n == 1 else f"jean.dupont{n}" for n in numbers)
     assert sorted(User.objects.filter(first_name="Jean", last_name="DUPONT")
                   .values_list("login", flat=True)) == expected
+
+
+def test_activation_codes_drawn_in_bulk_are_like_the_console_s():
+    from collections import Counter
+
+    from preau.accounts.actions import ACTIVATION_ALPHABET, ACTIVATION_CODE_LENGTH
+
+    codes = importer.activation_codes(5000)
+    assert len(codes) == 5000 and len(set(codes)) == 5000
+    assert all(len(code) == ACTIVATION_CODE_LENGTH for code in codes)
+    seen = Counter("".join(codes))
+    assert set(seen) == set(ACTIVATION_ALPHABET)  # every character, nothing else
+    expected = 5000 * ACTIVATION_CODE_LENGTH / len(ACTIVATION_ALPHABET)  # about 727
+    assert all(0.75 * expected < n < 1.25 * expected for n in seen.values())
+    assert importer.activation_codes(0) == []
+
+
+def test_unusable_passwords_drawn_in_bulk():
+    from django.contrib.auth.hashers import is_password_usable
+
+    passwords = importer.unusable_passwords(1000)
+    assert len(set(passwords)) == 1000
+    assert all(not is_password_usable(p) and len(p) == 41 for p in passwords)

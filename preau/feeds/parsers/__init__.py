@@ -33,6 +33,12 @@ Policy: strict by default
       importer must consume the iterator inside its transaction and roll back on FeedError.
       CSV files are one school's worth and parsed whole.
 
+Parsing ahead (`ahead.py`)
+    `AheadParser` runs `parse_aaf` over a run's files in a child process
+    (`python -m preau.feeds.parsers.ahead`) and hands the records back in the same order,
+    with the same errors and warnings, while the importer writes: used by
+    `preau.feeds.inputs.RunInput.reading` for large AAF runs.
+
 Formats
     - `aaf.py`: AAF / AAF1D XML (`parse_aaf(path, flavour)`, `classify(path)`,
       `read_import_directories(root)`); `aaf_writer.py` writes the same format back. Links

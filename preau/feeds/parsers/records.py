@@ -13,7 +13,9 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 class _FastRepr(StrEnum):
@@ -45,6 +47,33 @@ class FeedSource(_FastRepr):
     CSV = "CSV"
 
 
+def _pickled_by_fields(cls: type[_T]) -> type[_T]:
+    """Pickles the record as its class and field values, rebuilt by calling the class:
+    records cross a process boundary by the hundred thousand (`ahead.py`), and this is
+    cheaper to load than dataclass's default state (a dict per object, set one field at a
+    time)."""
+    names = [f.name for f in fields(cls) if f.init]  # type: ignore[arg-type]
+    getter = attrgetter(*names)
+    if "digest" in (f.name for f in fields(cls)):  # type: ignore[arg-type]
+        # The checksum travels with the record: computed once, by the process that parsed.
+        def __reduce__(self: Any) -> tuple[Any, ...]:
+            return (_with_digest, (cls, getter(self), self.checksum))
+    else:
+        def __reduce__(self: Any) -> tuple[Any, ...]:
+            return (cls, getter(self))
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+def _with_digest(cls: type[_T], values: tuple[Any, ...], digest: str) -> _T:
+    record = cls(*values)
+    object.__setattr__(record, "digest", digest)  # frozen: set once, as __init__ would
+    return record
+
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClassRef:
     """A class of a structure. CSV sources only know its name: `code` then equals `name`."""
@@ -54,6 +83,7 @@ class ClassRef:
     name: str
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class GroupRef:
     """A functional group (groupe, option…) of a structure."""
@@ -63,6 +93,7 @@ class GroupRef:
     name: str
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RelativeRef:
     """A pupil's link to a relative, by the relative's external id.
@@ -76,6 +107,7 @@ class RelativeRef:
     relationship: str = ""
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ChildRef:
     """A relative's child as CSV files name it (no id in the file).
@@ -91,6 +123,7 @@ class ChildRef:
     external_id: str = ""
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class FunctionRef:
     """A staff function in a structure (AAF: `structure$code$label$subject code$subject`)."""
@@ -102,7 +135,7 @@ class FunctionRef:
     subject: str = ""
 
 
-_NOT_HASHED = frozenset({"source_file", "line"})
+_NOT_HASHED = frozenset({"source_file", "line", "digest"})
 _HASHED_FIELDS: dict[type, attrgetter[tuple[Any, ...]]] = {}
 
 
@@ -123,6 +156,7 @@ def record_checksum(record: StructureRecord | PersonRecord) -> str:
     return hashlib.sha1(payload.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StructureRecord:
     """A school (EtabEducNat record)."""
@@ -150,6 +184,7 @@ class StructureRecord:
         return record_checksum(self)
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PersonRecord:
     """A person of any profile.
@@ -189,6 +224,10 @@ class PersonRecord:
     match_keys: tuple[str, ...] = ()
     source_file: str = field(default="", compare=False)
     line: int = field(default=0, compare=False)
+    digest: str = field(default="", init=False, compare=False, repr=False)
+    """`checksum`, when already computed: an unpickled record carries it (`ahead.py` hands
+    records from the process that parsed them to the importer's). Not an argument, so
+    `dataclasses.replace` never copies a digest that the new fields would belie."""
 
     @property
     def is_director(self) -> bool:
@@ -197,7 +236,7 @@ class PersonRecord:
 
     @property
     def checksum(self) -> str:
-        return record_checksum(self)
+        return self.digest or record_checksum(self)
 
 
 Record = StructureRecord | PersonRecord

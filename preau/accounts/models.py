@@ -189,19 +189,24 @@ class UserEvent(models.Model):
         STATE = "state", _("State changed")
         TOKEN = "token", _("API token")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events")
-    # Indexed only where set: a feed writes one event per new account, without actor.
+    # One index serves a user's history in order (and the deletion of their events); the
+    # actor's only where set: a feed writes one event per new account, without actor.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="events",
+                             db_index=False)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+", db_index=False)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     message = models.CharField(max_length=500, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["actor"], condition=models.Q(actor__isnull=False),
-                                name="userevent_actor")]
+        indexes = [
+            models.Index(fields=["user", "at", "id"], name="userevent_history"),
+            models.Index(fields=["actor"], condition=models.Q(actor__isnull=False),
+                         name="userevent_actor"),
+        ]
 
 
 class PasswordHistory(models.Model):

@@ -198,8 +198,11 @@ class RunInput:
         (0: any AAF run; negative: never) are parsed by a second process while the run
         writes (`parsers/ahead.py`), when the platform allows it. The records, errors and
         warnings are the same either way; only the time differs."""
-        if (not self.is_aaf or ahead_bytes < 0 or not ahead.available()
-                or sum(f.path.stat().st_size for f in self.files) < ahead_bytes):
+        try:
+            size = sum(f.path.stat().st_size for f in self.files)
+        except OSError:  # gone since the run started: the parser says so, in process
+            size = -1
+        if not self.is_aaf or ahead_bytes < 0 or not ahead.available() or size < ahead_bytes:
             yield
             return
         self._ahead = ahead.AheadParser([(f.path, self._flavour()) for f in self.files])

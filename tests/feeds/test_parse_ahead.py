@@ -140,6 +140,11 @@ def test_reading_ahead_follows_the_threshold(tmp_path):
         with inputs.reading(threshold):
             assert (inputs._ahead is not None) is used
         assert inputs._ahead is None
+    inputs.files[-1].path.unlink()  # gone since the run started: parsed in process, which
+    with inputs.reading(0):        # refuses it as a missing file
+        assert inputs._ahead is None
+        with pytest.raises(FeedError, match="introuvable"):
+            list(inputs.people(tuple(inputs.kinds())))
 
 
 # -- through the importer -----------------------------------------------------------------

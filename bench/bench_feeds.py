@@ -182,7 +182,7 @@ def parser_process_memory(paths: list[Path]) -> tuple[float, int]:
 
     from preau.feeds.parsers.ahead import AheadParser
 
-    parser = AheadParser([(p, "aaf1d") for p in sorted(paths, key=_aaf_order)])
+    parser = AheadParser(sorted(paths, key=_aaf_order), "aaf1d")
     status = Path(f"/proc/{parser._process.pid}/status")
     peak = [0.0]
     done = threading.Event()

@@ -69,7 +69,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import reduce
-from itertools import islice
 from operator import or_
 from typing import Any, NamedTuple
 
@@ -120,7 +119,9 @@ USER_TABLE = User._meta.db_table
 RECORDS = 10_000
 """Records handled per chunk: one lookup of their accounts, one bulk write per table."""
 FIRST_RECORDS = 2000
-"""The first chunk of each kind of record: see `_growing_chunks`."""
+"""The first chunk of each kind of record: when a second process parses ahead
+(`parsers/ahead.py`), the run starts writing as soon as the first records are read instead
+of waiting for a whole chunk."""
 
 
 class Known(NamedTuple):
@@ -242,17 +243,6 @@ def collections_per_chunk() -> Iterator[None]:
                     gc.enable()
 
 
-def _growing_chunks(records: Iterable[PersonRecord]) -> Iterator[list[PersonRecord]]:
-    """Chunks of FIRST_RECORDS records, then of RECORDS: when a second process parses
-    ahead (`parsers/ahead.py`), the run starts writing as soon as the first records are
-    read instead of waiting for a whole chunk."""
-    iterator = iter(records)
-    size = FIRST_RECORDS
-    while batch := list(islice(iterator, size)):
-        yield batch
-        size = RECORDS
-
-
 def _same_family(a: str, b: str) -> bool:
     """Teacher and staff records share an id space (one PersEducNat file)."""
     return a == b or (a in STAFF_PROFILES and b in STAFF_PROFILES)
@@ -310,8 +300,7 @@ class Importer(LinkWriter):
     # -- entry point -------------------------------------------------------------------
 
     def run(self) -> RunReport:
-        mib = settings.PREAU_FEED_PARSE_AHEAD_MIB
-        with collections_per_chunk(), self.inputs.reading(mib * 2**20 if mib >= 0 else -1):
+        with collections_per_chunk(), self.inputs.reading(settings.PREAU_FEED_PARSE_AHEAD_MIB):
             return self._run()
 
     def _run(self) -> RunReport:
@@ -326,7 +315,7 @@ class Importer(LinkWriter):
         for kinds in PERSON_ORDER:
             if not set(kinds) & self.kinds:
                 continue
-            for batch in _growing_chunks(self.inputs.people(kinds)):
+            for batch in chunked(self.inputs.people(kinds), RECORDS, first=FIRST_RECORDS):
                 self._people(batch)
                 self._refresh_statistics()
                 done += len(batch)

@@ -193,8 +193,8 @@ class RunInput:
     # -- records ---------------------------------------------------------------------
 
     @contextmanager
-    def reading(self, ahead_bytes: int = -1) -> Iterator[None]:
-        """The span of a run's reading: AAF files weighing `ahead_bytes` or more in all
+    def reading(self, ahead_mib: float = -1) -> Iterator[None]:
+        """The span of a run's reading: AAF files weighing `ahead_mib` MiB or more in all
         (0: any AAF run; negative: never) are parsed by a second process while the run
         writes (`parsers/ahead.py`), when the platform allows it. The records, errors and
         warnings are the same either way; only the time differs."""
@@ -202,10 +202,11 @@ class RunInput:
             size = sum(f.path.stat().st_size for f in self.files)
         except OSError:  # gone since the run started: the parser says so, in process
             size = -1
-        if not self.is_aaf or ahead_bytes < 0 or not ahead.available() or size < ahead_bytes:
+        if (not self.is_aaf or not self.files or ahead_mib < 0 or not ahead.available()
+                or size < ahead_mib * 2**20):
             yield
             return
-        self._ahead = ahead.AheadParser([(f.path, self._flavour()) for f in self.files])
+        self._ahead = ahead.AheadParser([f.path for f in self.files], self._flavour())
         try:
             yield
         finally:

@@ -46,10 +46,14 @@ FEED_LINK = MembershipSource.FEED
 T = TypeVar("T")
 
 
-def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+def chunked(items: Iterable[T], size: int = CHUNK, *, first: int | None = None
+            ) -> Iterator[list[T]]:
+    """Lists of `size` items (the first one of `first` items, when given)."""
     iterator = iter(items)
-    while batch := list(islice(iterator, size)):
+    step = first or size
+    while batch := list(islice(iterator, step)):
         yield batch
+        step = size
 
 
 @dataclass

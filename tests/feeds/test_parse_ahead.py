@@ -53,7 +53,7 @@ def _pupils_file(folder: Path, count: int, *, bad_line_at: int | None = None) ->
 def test_same_records_and_warnings_as_parsing_in_process(tmp_path):
     world = build_world(schools=2, pupils_per_class=300)  # 1,800 pupils: two batches and more
     paths = sorted(world.write(tmp_path / "aaf"))
-    parser = AheadParser([(p, "aaf1d") for p in paths])
+    parser = AheadParser(paths, "aaf1d")
     try:
         for path in paths:
             expected_warnings: list = []
@@ -73,7 +73,7 @@ def test_a_malformed_file_is_refused_at_the_same_place(tmp_path):
     expected: list = []
     with pytest.raises(FeedError) as in_process:
         expected.extend(parse_aaf(path, "aaf1d"))
-    parser = AheadParser([(path, "aaf1d")])
+    parser = AheadParser([path], "aaf1d")
     got: list = []
     try:
         with pytest.raises(FeedError) as from_child:
@@ -89,7 +89,7 @@ def test_a_malformed_file_is_refused_at_the_same_place(tmp_path):
 def test_files_must_be_read_in_the_order_given(tmp_path):
     first = _pupils_file(tmp_path / "a", 10)
     second = _pupils_file(tmp_path / "b", 10)
-    parser = AheadParser([(first, "aaf1d"), (second, "aaf1d")])
+    parser = AheadParser([first, second], "aaf1d")
     try:
         with pytest.raises(RuntimeError, match="out of order"):
             next(iter(parser.records(second)))
@@ -101,7 +101,7 @@ def test_a_killed_parser_is_an_error_not_a_hang(tmp_path):
     # 50,000 records: the child cannot have sent them all (it stays at most 32 batches
     # ahead), so killing it after the first record leaves the file unfinished.
     path = _pupils_file(tmp_path, 50_000)
-    parser = AheadParser([(path, "aaf1d")])
+    parser = AheadParser([path], "aaf1d")
     try:
         records = parser.records(path)
         next(records)
@@ -115,7 +115,7 @@ def test_a_killed_parser_is_an_error_not_a_hang(tmp_path):
 
 def test_closing_early_stops_the_child(tmp_path):
     path = _pupils_file(tmp_path, 50_000)
-    parser = AheadParser([(path, "aaf1d")])
+    parser = AheadParser([path], "aaf1d")
     next(iter(parser.records(path)))
     parser.close()
     assert parser._process.returncode is not None
@@ -135,8 +135,8 @@ def test_a_record_carries_its_checksum_across_the_pipe(tmp_path):
 def test_reading_ahead_follows_the_threshold(tmp_path):
     world = build_world()
     inputs = RunInput.build(world.write(tmp_path / "aaf"), "aaf1d")
-    size = sum(f.path.stat().st_size for f in inputs.files)
-    for threshold, used in ((-1, False), (size + 1, False), (size, True), (0, True)):
+    mib = sum(f.path.stat().st_size for f in inputs.files) / 2**20
+    for threshold, used in ((-1, False), (mib * 1.01, False), (mib, True), (0, True)):
         with inputs.reading(threshold):
             assert (inputs._ahead is not None) is used
         assert inputs._ahead is None
@@ -189,8 +189,8 @@ def test_an_import_parsed_ahead_writes_what_one_parsed_in_process(folder, tmp_pa
     started: list[AheadParser] = []
     original = AheadParser.__init__
 
-    def spy(self, files):
-        original(self, files)
+    def spy(self, files, flavour):
+        original(self, files, flavour)
         started.append(self)
 
     AheadParser.__init__ = spy  # type: ignore[method-assign]

@@ -60,23 +60,21 @@ class ParserGone(RuntimeError):
 
 
 class AheadParser:
-    """Parses `files` in a child process, in this order, as soon as it is created.
+    """Parses `files` (all of one flavour) in a child process, in this order, as soon as
+    it is created.
 
     `records(path, warnings)` must be called for each file in the same order, each
     iterator consumed to its end (as `RunInput` does); `close()` stops the child."""
 
-    def __init__(self, files: Sequence[tuple[Path, Flavour]]) -> None:
-        flavours = {flavour for _path, flavour in files}
-        if len(flavours) > 1:
-            raise ValueError("one flavour per run")
-        self._files = [str(path) for path, _flavour in files]
+    def __init__(self, files: Sequence[Path], flavour: Flavour) -> None:
+        self._files = [str(path) for path in files]
         self._next = 0
         package_root = str(Path(__file__).resolve().parents[3])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         self._process = subprocess.Popen(  # noqa: S603 - our own module, our own files
-            [sys.executable, "-m", __name__, *flavours, *self._files],
+            [sys.executable, "-m", __name__, flavour, *self._files],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
         self._queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_BATCHES)
         self._reader = threading.Thread(target=self._read, name="preau-feed-parser-pipe",

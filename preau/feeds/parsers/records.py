@@ -72,7 +72,6 @@ def _with_digest(cls: type[_T], values: tuple[Any, ...], digest: str) -> _T:
     return record
 
 
-
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ClassRef:

@@ -2,7 +2,13 @@
 
 import pytest
 
-from preau.directory.communication import can_reach, reachable_users, visible_groups
+from preau.directory.communication import (
+    addressable_groups,
+    can_address,
+    can_reach,
+    reachable_users,
+    visible_groups,
+)
 from preau.directory.models import CommunicationRule, CommunicationScope
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +48,16 @@ def test_groups_visible_to_teacher_are_her_schools(personas):
     groups = set(visible_groups(personas.teacher))
     assert any(g.school_class == personas.school_class for g in groups)
     assert not any(g.school_class == personas.other_class for g in groups)
-    pupil_groups = set(visible_groups(personas.pupil))
-    assert all(g.memberships.filter(user=personas.pupil).exists() for g in pupil_groups)
+
+
+def test_a_pupil_sees_her_groups_but_addresses_only_her_teachers(personas):
+    """Visible (I can see I am in it) is not addressable (I may write or share to it)."""
+    pupil_class = {g.profile: g for g in personas.school_class.groups.all()}
+    school = {g.profile: g for g in personas.school.groups.all()}
+    assert set(visible_groups(personas.pupil)) == {
+        pupil_class["Student"], school["Student"], pupil_class["Teacher"]}
+    assert set(addressable_groups(personas.pupil)) == {pupil_class["Teacher"]}
+    assert not can_address(personas.pupil, school["Student"])
 
 
 def test_reachable_users_is_one_query(personas, django_assert_num_queries):

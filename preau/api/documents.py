@@ -59,7 +59,7 @@ from preau.api.document_serializers import (
 from preau.api.pagination import ApiPagination
 from preau.api.permissions import access_resource, access_share, request_user
 from preau.api.views import REFUSED, ApiView, Refused, _params, one_upload
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.documents import access
 from preau.documents.actions import (
     DocumentError,
@@ -552,7 +552,7 @@ class ShareListView(DocumentApiView):
                 raise Refused(_("Unknown person, or one you cannot share with."))
             grantee["users"] = [person]
         elif kind == "group":
-            group = visible_groups(user).filter(pk=grantee_id).first()
+            group = addressable_groups(user).filter(pk=grantee_id).first()
             if group is None:
                 raise Refused(_("Unknown group, or one you cannot share with."))
             grantee["groups"] = [group]

@@ -101,6 +101,16 @@ def access_person(user: User, person_id: int) -> User:
     return person
 
 
+def may_see_private(viewer: User, person: User) -> bool:
+    """Whether `viewer` may read `person`'s private fields (login, state, birth date, e-mail,
+    INE): the person themself, an ENT admin, or an admin of one of the person's schools.
+    The person card of the Annuaire and of the API both ask this."""
+    if viewer.pk == person.pk or viewer.is_ent_admin:
+        return True
+    return StructureAttachment.objects.filter(
+        user=person, structure__in=administered_structures(viewer)).exists()
+
+
 def access_group(user: User, group_id: int) -> Group:
     group = visible_groups(user).filter(pk=group_id).first()
     if group is None:

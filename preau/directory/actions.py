@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from preau.accounts.actions import record_event
 from preau.accounts.models import Profile, Source, User, UserEvent
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import (
     BookmarkMember,
     Group,
@@ -250,7 +250,7 @@ def _any_out_of_reach(bookmark: ShareBookmark, users: Sequence[User],
     if user_ids and reachable_users(bookmark.owner).filter(pk__in=user_ids).count() != len(
             user_ids):
         return True
-    return bool(group_ids) and visible_groups(bookmark.owner).filter(
+    return bool(group_ids) and addressable_groups(bookmark.owner).filter(
         pk__in=group_ids).count() != len(group_ids)
 
 

@@ -1,4 +1,4 @@
-"""Who may find and write to whom: the single place every app asks.
+"""Who may find and write to whom, people and groups: the single place every app asks.
 
 Rules are rows of `CommunicationRule` (defaults from the reference ENT, loaded by a data
 migration, editable by ENT admins at run time). Each enabled rule for the asking user's
@@ -22,6 +22,7 @@ from preau.directory.models import (
     RelativeLink,
     SchoolAdmin,
     StructureAttachment,
+    archived_condition,
 )
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def reachable_users(user: User | AnonymousUser) -> QuerySet[User]:
         return alive.none()
     assert isinstance(user, User)
     if user.is_ent_admin:
-        return alive
+        return alive.exclude(pk=user.pk)
     clause = Q(pk__in=[])
     for rule in rules_for(user):
         scope_q = _scope_clause(user, rule.scope)
@@ -110,28 +111,78 @@ def can_reach(user: User | AnonymousUser, other: User) -> bool:
     return reachable_users(user).filter(pk=other.pk).exists()
 
 
-def visible_groups(user: User | AnonymousUser) -> QuerySet[Group]:
-    """Groups `user` may find, share with or write to.
+def _group_scope_clause(user: User, scope: str) -> Q | None:
+    """The groups whose members are all within `scope` of `user`, or None for the scopes
+    that name people one by one (a head teacher, one's own children or parents)."""
+    if scope == CommunicationScope.SAME_SCHOOL:
+        schools = _structures_of([user.pk]).values("structure")
+        return Q(structure__in=schools) & ~Q(kind=GroupKind.MANUAL)
+    if scope == CommunicationScope.SAME_CLASS:
+        classes = _current_class_memberships().filter(user=user).values("group__school_class")
+        return Q(kind=GroupKind.CLASS, school_class__in=classes)
+    if scope == CommunicationScope.CHILDREN_CLASSES:
+        children = RelativeLink.objects.filter(relative=user).values("student")
+        classes = (_current_class_memberships().filter(user__in=children)
+                   .values("group__school_class"))
+        return Q(kind=GroupKind.CLASS, school_class__in=classes)
+    if scope in (CommunicationScope.CHILDREN_SCHOOL_DIRECTION, CommunicationScope.OWN_CHILDREN,
+                 CommunicationScope.OWN_RELATIVES):
+        return None
+    raise ValueError(f"unknown communication scope {scope!r}")
 
-    ENT admins see every group; school admins the groups of their schools. Anyone whose
-    profile reaches the whole school (teachers, staff by default) sees the school's and its
-    current classes' groups; everyone sees the groups they belong to and the manual
-    groups they own.
+
+def _addressable_clause(user: User) -> Q:
+    """Groups `user` may address, before leaving out the archived ones.
+
+    A group is addressed as a whole: a rule that lets the user reach profile P in a scope
+    lets them address the groups of profile P in that scope (a rule for any profile, every
+    group of the scope, profile-less ones included). Being a member grants nothing: a pupil
+    is in « Élèves — École … » but may not write to it unless pupils may reach pupils there.
+    Manual groups are their owner's; a school admin addresses every group of their schools.
+    """
+    clause = Q(kind=GroupKind.MANUAL, owner=user)
+    for rule in rules_for(user):
+        scope_q = _group_scope_clause(user, rule.scope)
+        if scope_q is None:
+            continue
+        if rule.receiver_profile:
+            scope_q &= Q(profile=rule.receiver_profile)
+        clause |= scope_q
+    administered = SchoolAdmin.objects.filter(user=user).values("structure")
+    clause |= Q(structure__in=administered) & ~Q(kind=GroupKind.MANUAL)
+    return clause
+
+
+def addressable_groups(user: User | AnonymousUser) -> QuerySet[Group]:
+    """Groups `user` may write to, share with, or put in a share bookmark.
+
+    The same rules as for people (`reachable_users`), applied to the group's profile in the
+    group's scope; archived groupes de scolarité (a past year's, a closed class's) take
+    nothing any more. ENT admins address every live group.
+    """
+    if not user.is_authenticated:
+        return Group.objects.none()
+    assert isinstance(user, User)
+    live = Group.objects.live()
+    if user.is_ent_admin:
+        return live
+    return live.filter(_addressable_clause(user))
+
+
+def can_address(user: User | AnonymousUser, group: Group) -> bool:
+    return addressable_groups(user).filter(pk=group.pk).exists()
+
+
+def visible_groups(user: User | AnonymousUser) -> QuerySet[Group]:
+    """Groups `user` may open in the Annuaire: those they may address, and those they belong
+    to (seeing that one is in a group gives no right to write to it: `addressable_groups`).
+
+    ENT admins see every group.
     """
     if not user.is_authenticated:
         return Group.objects.none()
     assert isinstance(user, User)
     if user.is_ent_admin:
         return Group.objects.all()
-    clause = Q(id__in=Membership.objects.filter(user=user).values("group")) | Q(owner=user)
-    schools = StructureAttachment.objects.filter(user=user).values("structure")
-    whole_school = any(r.scope == CommunicationScope.SAME_SCHOOL and not r.receiver_profile
-                       for r in rules_for(user))
-    if whole_school:
-        clause |= Q(structure__in=schools) & ~Q(kind=GroupKind.MANUAL) & (
-            Q(school_class__isnull=True)
-            | Q(school_class__school_year__is_current=True, school_class__closed_at__isnull=True)
-        )
-    administered = SchoolAdmin.objects.filter(user=user).values("structure")
-    clause |= Q(structure__in=administered)
-    return Group.objects.filter(clause)
+    member = Q(id__in=Membership.objects.filter(user=user).values("group"))
+    return Group.objects.filter(member | (~archived_condition() & _addressable_clause(user)))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import Profile, User
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group, SchoolClass, Structure
 from preau.directory.queries import SearchFilters, search_classes, search_schools
 
@@ -79,7 +79,7 @@ class BookmarkMembersForm(forms.Form):
     def __init__(self, owner: User, data: QueryDict | None = None) -> None:
         super().__init__(data)
         self.fields["users"].queryset = reachable_users(owner)  # type: ignore[attr-defined]
-        self.fields["groups"].queryset = visible_groups(owner)  # type: ignore[attr-defined]
+        self.fields["groups"].queryset = addressable_groups(owner)  # type: ignore[attr-defined]
 
     def selected(self) -> tuple[list[User], list[Group]]:
         return list(self.cleaned_data["users"]), list(self.cleaned_data["groups"])

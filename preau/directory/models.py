@@ -194,10 +194,19 @@ class GroupQuerySet(models.QuerySet["Group"]):
     def archived(self) -> GroupQuerySet:
         """Groupes de scolarité of a past school year or of a closed class: kept for history,
         they grant nothing and take no new share or message."""
-        current_start = SchoolYear.objects.filter(is_current=True).values("start")[:1]
-        return self.filter(Q(kind__in=SCOLARITE_KINDS) & (
-            Q(school_year__end__lt=models.Subquery(current_start))
-            | Q(school_class__closed_at__isnull=False)))
+        return self.filter(archived_condition())
+
+    def live(self) -> GroupQuerySet:
+        """Every group but the archived ones: those that may still take shares and mail."""
+        return self.exclude(archived_condition())
+
+
+def archived_condition() -> Q:
+    """Groups that are archived groupes de scolarité (see `GroupQuerySet.archived`)."""
+    current_start = SchoolYear.objects.filter(is_current=True).values("start")[:1]
+    return Q(kind__in=SCOLARITE_KINDS) & (
+        Q(school_year__end__lt=models.Subquery(current_start))
+        | Q(school_class__closed_at__isnull=False))
 
 
 class Group(models.Model):

@@ -1,6 +1,6 @@
 """Read side of the Annuaire pages.
 
-Every list starts from the communication rules (`reachable_users`, `visible_groups`) or an
+Every list starts from the communication rules (`reachable_users`, `addressable_groups`) or an
 access function, so no page shows more than the rules allow; and every list keeps a fixed
 number of queries whatever its length (subqueries and prefetches, never a lookup per row).
 """
@@ -14,8 +14,8 @@ from typing import overload
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from preau.accounts.models import Profile, State, User
-from preau.directory.access import administered_structures, visible_classes
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.access import administered_structures, may_see_private, visible_classes
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import (
     BookmarkMember,
     Group,
@@ -148,7 +148,7 @@ def search_people(viewer: User, filters: SearchFilters) -> QuerySet[User]:
 
 
 def search_groups(viewer: User, filters: SearchFilters) -> QuerySet[Group]:
-    groups = visible_groups(viewer).filter(name_filter(filters.text))
+    groups = addressable_groups(viewer).filter(name_filter(filters.text))
     if filters.profile:
         groups = groups.filter(profile=filters.profile)
     if filters.school is not None:
@@ -392,8 +392,9 @@ class PersonCard:
 def person_card(viewer: User, person: User) -> PersonCard:
     """What `viewer` may read about `person` (who came through `access_person`).
 
-    Birth date, e-mail, login and INE are for the ENT admins and the admins of one of the
-    person's schools only; parents and children are listed when the viewer reaches them.
+    Birth date, e-mail, login and INE as `access.may_see_private` decides (the person
+    themself and their admins); parents and children are listed when the viewer reaches
+    them.
     """
     row = person_rows(User.objects.filter(pk=person.pk))[0]
     seen = seen_by(viewer)
@@ -405,8 +406,7 @@ def person_card(viewer: User, person: User) -> PersonCard:
     if person.profile == Profile.RELATIVE:
         children = person_rows(User.objects.alive().filter(seen).filter(
             pk__in=RelativeLink.objects.filter(relative=person).values("student")))
-    show_private = viewer.is_ent_admin or administered_structures(viewer).filter(
-        attachments__user=person).exists()
+    show_private = may_see_private(viewer, person)
     return PersonCard(row=row, relatives=relatives, children=children,
                       show_private=show_private)
 
@@ -432,7 +432,7 @@ def unreachable_bookmark_members(bookmark: ShareBookmark) -> QuerySet[BookmarkMe
     """Members the owner can no longer reach (last year's pupils, old class groups...)."""
     return bookmark.members.filter(
         (Q(user__isnull=False) & ~Q(user__in=reachable_users(bookmark.owner).values("pk")))
-        | (Q(group__isnull=False) & ~Q(group__in=visible_groups(bookmark.owner).values("pk")))
+        | (Q(group__isnull=False) & ~Q(group__in=addressable_groups(bookmark.owner).values("pk")))
     )
 
 

@@ -39,6 +39,7 @@ from preau.directory.actions import (
     do_remove_unreachable_bookmark_members,
     do_rename_bookmark,
 )
+from preau.directory.communication import can_address
 from preau.directory.forms import (
     BookmarkCreateForm,
     BookmarkNameForm,
@@ -230,7 +231,7 @@ def group(request: HttpRequest, group_id: int) -> HttpResponse:
     page = Paginator(members, GROUP_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "directory/group.html", {
         "nav": "annuaire", "tab": "search", "group": found, "page": page,
-        "hidden_count": hidden_count,
+        "hidden_count": hidden_count, "addressable": can_address(user, found),
     })
 
 

@@ -17,7 +17,7 @@ from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 
 from preau.accounts.models import User
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group
 from preau.directory.queries import (
     PersonRow,
@@ -93,7 +93,7 @@ def shares_on(viewer: User, resource: Any) -> ResourceShares:
     group_ids = {s.group_id for s in own if s.group_id}
     reachable = set(reachable_users(viewer).filter(pk__in=user_ids).values_list("pk", flat=True))
     reachable.add(viewer.pk)
-    visible = set(visible_groups(viewer).filter(pk__in=group_ids).values_list("pk", flat=True))
+    visible = set(addressable_groups(viewer).filter(pk__in=group_ids).values_list("pk", flat=True))
     shown = [s for s in own if (s.user_id in reachable if s.user_id else s.group_id in visible)]
     hidden = [s for s in own if s not in shown]
     return ResourceShares(own=shown, hidden=hidden, inherited=inherited)
@@ -119,7 +119,7 @@ def _within_reach(viewer: User, shares: Iterable[Share]) -> tuple[set[int], set[
         users = set(reachable_users(viewer).filter(pk__in=user_ids).values_list("pk", flat=True))
     users.add(viewer.pk)
     if group_ids:
-        groups = set(visible_groups(viewer).filter(pk__in=group_ids)
+        groups = set(addressable_groups(viewer).filter(pk__in=group_ids)
                      .values_list("pk", flat=True))
     return users, groups
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import User
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group, ShareBookmark
 from preau.sharing.access import rights_of, shares_on
 from preau.sharing.models import Right, Share, Via, normalise_rights
@@ -59,11 +59,12 @@ def check_share(actor: User, resource: Any, *, users: Sequence[User] = (),
     if user_ids and reachable_users(actor).filter(pk__in=user_ids).count() != len(user_ids):
         raise SharingError(_("You cannot share with someone outside your communication rules."))
     group_ids = {g.pk for g in groups}
-    if group_ids and visible_groups(actor).filter(pk__in=group_ids).count() != len(group_ids):
-        raise SharingError(_("You cannot share with a group you cannot see."))
     if group_ids and Group.objects.archived().filter(pk__in=group_ids).exists():
         raise SharingError(_("This group belongs to a past school year or a closed class: it "
                              "can no longer receive shares."))
+    if group_ids and addressable_groups(actor).filter(pk__in=group_ids).count() != len(group_ids):
+        raise SharingError(_("You may not share with this group: your communication rules do "
+                             "not let you reach its members."))
     if not (users or groups or bookmark):
         raise SharingError(_("Choose whom to share with."))
     return do_share(actor, resource, users=users, groups=groups, bookmark=bookmark,
@@ -85,8 +86,7 @@ def do_share(actor: User, resource: Any, *, users: Sequence[User] = (),
         member_groups = [m.group for m in members if m.group is not None]
         reachable = set(reachable_users(actor).filter(pk__in=[u.pk for u in member_users])
                         .values_list("pk", flat=True))
-        visible = set(visible_groups(actor).filter(pk__in=[g.pk for g in member_groups])
-                      .exclude(pk__in=Group.objects.archived().values("pk"))
+        visible = set(addressable_groups(actor).filter(pk__in=[g.pk for g in member_groups])
                       .values_list("pk", flat=True))
         for user in member_users:
             if user.pk in reachable:
@@ -154,7 +154,7 @@ def check_update_rights(actor: User, share: Share, resource: Any, rights: Iterab
         raise SharingError(_("Choose at least one right."))
     if share.user_id and not reachable_users(actor).filter(pk=share.user_id).exists():
         raise SharingError(_("This person is out of your reach: the share can only be removed."))
-    if share.group_id and not visible_groups(actor).filter(pk=share.group_id).exists():
+    if share.group_id and not addressable_groups(actor).filter(pk=share.group_id).exists():
         raise SharingError(_("This group is out of your reach: the share can only be removed."))
     share.set_rights(wanted)
     share.save()

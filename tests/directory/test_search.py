@@ -75,9 +75,12 @@ def test_search_finds_groups_accent_insensitively(client_for, personas):
         client_for(personas.teacher).get(SEARCH, {"q": "eleves"}))
 
 
-def test_pupil_sees_only_her_own_groups(client_for, personas):
+def test_pupil_finds_only_the_groups_she_may_address(client_for, personas):
+    """She belongs to « Élèves — CM1 A » but pupils may not reach pupils: only her class's
+    teachers' group is offered."""
     names = _names(client_for(personas.pupil).get(SEARCH, {"q": "cm1"}))
-    assert names == {"Élèves — CM1 A"}
+    assert names == {"Enseignants — CM1 A"}
+    assert _names(client_for(personas.pupil).get(SEARCH, {"q": "jaures"})) == set()
 
 
 def test_filter_by_profile(client_for, personas):

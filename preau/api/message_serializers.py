@@ -97,12 +97,25 @@ class MessageSummarySerializer(OutputSerializer):
 
 
 class MessageDetailSerializer(MessageSummarySerializer):
+    """`participants`: the others still holding the message whom the caller may reach (the
+    message page's list); `other_participants`: how many more, never named."""
+
     body = serializers.SerializerMethodField(help_text="Sanitised HTML.")
     text = serializers.SerializerMethodField(help_text="The body as plain text.")
     attachments = AttachmentSerializer(source="message.attachments", many=True)
+    participants = serializers.SerializerMethodField()
+    other_participants = serializers.SerializerMethodField()
 
     class Meta(MessageSummarySerializer.Meta):
-        fields = [*MessageSummarySerializer.Meta.fields, "body", "text", "attachments"]
+        fields = [*MessageSummarySerializer.Meta.fields, "body", "text", "attachments",
+                  "participants", "other_participants"]
+
+    @extend_schema_field(PersonNameSerializer(many=True))
+    def get_participants(self, copy: MessageCopy) -> list[dict[str, Any]]:
+        return [{"id": u.pk, "name": u.full_name} for u in self.context["participants"].seen]
+
+    def get_other_participants(self, copy: MessageCopy) -> int:
+        return int(self.context["participants"].hidden_count)
 
     def get_body(self, copy: MessageCopy) -> str:
         return str(safe_html(copy.message.body))
@@ -119,6 +132,21 @@ class ComposeSerializer(serializers.Serializer):
     body = serializers.CharField(required=False, default="", allow_blank=True,
                                  help_text="HTML (sanitised: p, br, strong, b, em, i, u, ul, "
                                            "ol, li, a[href], blockquote) or plain text.")
+
+
+class ReplySerializer(serializers.Serializer):
+    all = serializers.BooleanField(required=False, default=False,
+                                   help_text="Reply to everyone the message was addressed to "
+                                             "that you may still write to.")
+
+
+class ReplyDraftSerializer(serializers.Serializer):
+    draft = MessageDetailSerializer()
+    dropped = serializers.ListField(child=serializers.CharField(),
+                                    help_text="Recipients of the original left out: you may "
+                                              "not write to them.")
+    sender_only = serializers.BooleanField(help_text="A reply to all that goes to the sender "
+                                                     "only.")
 
 
 class SendSerializer(ComposeSerializer):

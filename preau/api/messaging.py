@@ -33,6 +33,8 @@ from preau.api.message_serializers import (
     MessageSummarySerializer,
     MoveSerializer,
     RecipientsFullSerializer,
+    ReplyDraftSerializer,
+    ReplySerializer,
     SendSerializer,
 )
 from preau.api.pagination import ApiPagination
@@ -47,9 +49,11 @@ from preau.messaging.actions import (
     check_create_folder,
     check_delete_folder,
     check_delete_for_good,
+    check_forward,
     check_move,
     check_remove_attachment,
     check_rename_folder,
+    check_reply,
     check_restore,
     check_save_draft,
     check_send,
@@ -95,8 +99,13 @@ class MailApiView(ApiView, GenericAPIView):
         return dict(serializer.validated_data)
 
     def detail(self, message_id: int, code: int = status.HTTP_200_OK) -> Response:
-        copy = access.access_copy(self.user(), message_id)
-        return Response(MessageDetailSerializer(copy).data, status=code)
+        return Response(self.detail_data(message_id), status=code)
+
+    def detail_data(self, message_id: int) -> dict[str, Any]:
+        user = self.user()
+        copy = access.access_copy(user, message_id)
+        context = {"participants": access.message_participants(user, copy.message)}
+        return dict(MessageDetailSerializer(copy, context=context).data)
 
 
 class MailFolderListView(MailApiView):
@@ -242,6 +251,35 @@ class MessageMoveView(MailApiView):
         folder = access.access_mail_folder(user, folder_id) if folder_id else None
         check_move(user, copy, folder)
         return self.detail(pk)
+
+
+class MessageReplyView(MailApiView):
+    @extend_schema(tags=["messaging"], parameters=[ID], request=ReplySerializer,
+                   responses={201: ReplyDraftSerializer, 400: REFUSED},
+                   summary="Start a reply (a new draft)",
+                   description="To the sender; with `all`, also to everyone the message was "
+                               "addressed to that you may still write to. Those left out are "
+                               "in `dropped`; `sender_only` says a reply to all could only go "
+                               "to the sender (a parent answering a message to the class's "
+                               "parents, say).")
+    def post(self, request: Request, pk: int) -> Response:
+        user = self.user()
+        copy = access.access_copy(user, pk)
+        outcome = check_reply(user, copy, reply_all=self.input(ReplySerializer)["all"])
+        return Response({"draft": self.detail_data(outcome.draft.pk),
+                         "dropped": outcome.dropped, "sender_only": outcome.sender_only},
+                        status=status.HTTP_201_CREATED)
+
+
+class MessageForwardView(MailApiView):
+    @extend_schema(tags=["messaging"], parameters=[ID], request=None,
+                   responses={201: MessageDetailSerializer, 400: REFUSED, 413: FULL},
+                   summary="Start a forward (a new draft with copies of the attachments)",
+                   description="The copies of the attachments are charged to my quota.")
+    def post(self, request: Request, pk: int) -> Response:
+        user = self.user()
+        draft = check_forward(user, access.access_copy(user, pk))
+        return self.detail(draft.pk, status.HTTP_201_CREATED)
 
 
 class EmptyMailTrashView(MailApiView):

@@ -42,17 +42,6 @@ class IsSchoolAdmin(BasePermission):
 
 
 
-def administers(actor: User, person: User) -> bool:
-    """Whether `actor` may read `person`'s private fields (birth date, e-mail, INE):
-    themself, an ENT admin, or an admin of one of the person's schools."""
-    if actor.pk == person.pk or actor.is_ent_admin:
-        return True
-    return StructureAttachment.objects.filter(
-        user=person, structure__in=administered_structures(actor)).exists()
-
-
-
-
 def access_managed_attachment(actor: User, user: User, school_id: int) -> Structure:
     """A school `user` is attached to and `actor` administers; anything else is a 404."""
     attachment = (StructureAttachment.objects

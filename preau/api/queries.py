@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from preau.accounts.models import Profile, User
 from preau.directory import queries as directory_queries
 from preau.directory.access import visible_classes
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import (
     BookmarkMember,
     Group,
@@ -83,27 +83,23 @@ def classes_of_year(user: User, *, school: int | None = None,
     return classes.order_by("structure__name", "name", "id")
 
 
-def class_members(user: User, school_class: SchoolClass) -> dict[str, list[User]]:
-    """The class's members by profile. Parents are restricted to those `user` may reach
-    (or themself): a parent does not get the list of the other families."""
-    members = (User.objects.alive()
-               .filter(pk__in=_class_members(SchoolClass.objects.filter(pk=school_class.pk))
-                       .values("user"))
-               .only("id", "display_name", "first_name", "last_name", "login", "profile")
-               .order_by("last_name", "first_name", "id"))
-    parents = members.filter(profile=Profile.RELATIVE).filter(
-        Q(pk__in=reachable_users(user).values("pk")) | Q(pk=user.pk))
+def class_members(user: User, school_class: SchoolClass) -> tuple[dict[str, list[User]], int]:
+    """The class's members by profile as `user` may see them, and how many are not listed:
+    the web class page's roster (`directory.queries.class_roster`), never more."""
+    roster = directory_queries.class_roster(user, school_class)
     by_profile: dict[str, list[User]] = defaultdict(list)
-    for member in members.exclude(profile=Profile.RELATIVE):
-        by_profile[member.profile].append(member)
-    by_profile[Profile.RELATIVE] = list(parents)
-    return by_profile
+    by_profile[Profile.STUDENT] = roster.pupils
+    for person in roster.teachers:
+        by_profile[person.profile].append(person)
+    by_profile[Profile.RELATIVE] = [row.parent for row in roster.parents]
+    return by_profile, roster.hidden_count
 
 
-def group_members(user: User, group: Group) -> list[User]:
-    """The group's members `user` may reach (or themself), as the Annuaire shows them."""
-    members, _hidden = directory_queries.group_members(user, group)
-    return list(members)
+def group_members(user: User, group: Group) -> tuple[list[User], int]:
+    """The group's members `user` may reach (or themself), as the Annuaire shows them, and
+    how many others."""
+    members, hidden = directory_queries.group_members(user, group)
+    return list(members), hidden
 
 
 def own_bookmarks(user: User) -> QuerySet[ShareBookmark]:
@@ -119,7 +115,7 @@ def split_bookmark_members(user: User, bookmark: ShareBookmark
     group_ids = [m.group_id for m in members if m.group_id is not None]
     reachable_user_ids = set(reachable_users(user).filter(pk__in=user_ids)
                              .values_list("pk", flat=True)) if user_ids else set()
-    visible_group_ids = set(visible_groups(user).filter(pk__in=group_ids)
+    visible_group_ids = set(addressable_groups(user).filter(pk__in=group_ids)
                             .values_list("pk", flat=True)) if group_ids else set()
     reachable, unreachable = [], []
     for member in members:

@@ -218,15 +218,21 @@ class ClassSerializer(OutputSerializer):
 
 
 class ClassDetailSerializer(ClassSerializer):
-    """A class with its members; the view passes the lists (parents already filtered)."""
+    """A class with the members the caller may see (the view passes the class page's
+    roster) and how many others there are."""
 
     pupils = serializers.SerializerMethodField()
     teachers = serializers.SerializerMethodField()
     staff = serializers.SerializerMethodField()
     parents = serializers.SerializerMethodField()
+    hidden_count = serializers.SerializerMethodField()
 
     class Meta(ClassSerializer.Meta):
-        fields = [*ClassSerializer.Meta.fields, "pupils", "teachers", "staff", "parents"]
+        fields = [*ClassSerializer.Meta.fields, "pupils", "teachers", "staff", "parents",
+                  "hidden_count"]
+
+    def get_hidden_count(self, school_class: SchoolClass) -> int:
+        return int(self.context["hidden_count"])
 
     def _members(self, profile: str) -> list[dict[str, Any]]:
         people = self.context["members"].get(profile, [])
@@ -272,10 +278,22 @@ class GroupSerializer(OutputSerializer):
 
 
 class GroupDetailSerializer(GroupSerializer):
+    """`addressable`: whether the caller may write to the group and share with it (a member
+    may see the group without that right); `members` those the caller may see,
+    `hidden_count` how many others."""
+
     members = serializers.SerializerMethodField()
+    hidden_count = serializers.SerializerMethodField()
+    addressable = serializers.SerializerMethodField()
 
     class Meta(GroupSerializer.Meta):
-        fields = [*GroupSerializer.Meta.fields, "members"]
+        fields = [*GroupSerializer.Meta.fields, "members", "hidden_count", "addressable"]
+
+    def get_hidden_count(self, group: Group) -> int:
+        return int(self.context["hidden_count"])
+
+    def get_addressable(self, group: Group) -> bool:
+        return bool(self.context["addressable"])
 
     @extend_schema_field(PersonRefSerializer(many=True))
     def get_members(self, group: Group) -> list[dict[str, Any]]:
@@ -311,7 +329,7 @@ class BookmarkMembersInputSerializer(serializers.Serializer):
     users = ReachableIdsField("reachable_users",
                               _("Unknown person, or one you cannot share with."),
                               help_text="Ids of people you may reach.")
-    groups = ReachableIdsField("visible_groups",
+    groups = ReachableIdsField("addressable_groups",
                                _("Unknown group, or one you cannot share with."),
                                help_text="Ids of groups you may reach.")
 

@@ -46,7 +46,6 @@ from preau.api.pagination import ApiPagination
 from preau.api.permissions import (
     IsSchoolAdmin,
     access_managed_attachment,
-    administers,
     request_user,
 )
 from preau.api.serializers import (
@@ -94,6 +93,7 @@ from preau.directory.access import (
     access_person,
     administered_structures,
     managed_users,
+    may_see_private,
 )
 from preau.directory.actions import (
     DirectoryError,
@@ -105,7 +105,7 @@ from preau.directory.actions import (
     do_remove_bookmark_member,
     do_rename_bookmark,
 )
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, can_address, reachable_users
 from preau.directory.models import Group, SchoolClass, ShareBookmark
 from preau.documents.sizes import size_label
 
@@ -271,7 +271,7 @@ class PersonViewSet(ApiView, mixins.RetrieveModelMixin, GenericViewSet):
         user = request_user(request)
         person = access_person(user, _id(self))
         prefetch_related_objects([person], schools_prefetch())
-        context = {"show_private": administers(user, person)}
+        context = {"show_private": may_see_private(user, person)}
         return Response(PersonCardSerializer(person, context=context).data)
 
 
@@ -279,7 +279,11 @@ class PersonViewSet(ApiView, mixins.RetrieveModelMixin, GenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="Classes I may open", parameters=[ClassQuerySerializer]),
     retrieve=extend_schema(summary="A class and its members",
-                           description="Parents are limited to those you may reach."),
+                           description="The members you may see, as on the class page: "
+                                       "teachers and staff of the school see everyone; a "
+                                       "parent their children, the class's teachers and "
+                                       "themself; a pupil their teachers, their parents and "
+                                       "themself. `hidden_count` says how many others."),
 )
 class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
@@ -298,8 +302,9 @@ class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                        year=params.get("year", ""))
 
     def _detail(self, school_class: SchoolClass) -> Response:
-        members = queries.class_members(request_user(self.request), school_class)
-        return Response(ClassDetailSerializer(school_class, context={"members": members}).data)
+        members, hidden = queries.class_members(request_user(self.request), school_class)
+        return Response(ClassDetailSerializer(school_class, context={
+            "members": members, "hidden_count": hidden}).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._detail(access_class(request_user(request), _id(self)))
@@ -320,7 +325,8 @@ class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
 @extend_schema(tags=["directory"])
 @extend_schema_view(
     list=extend_schema(summary="Groups I may reach", parameters=[GroupQuerySerializer]),
-    retrieve=extend_schema(summary="A group and the members I may reach"),
+    retrieve=extend_schema(summary="A group and the members I may reach",
+                           description="Groups I may address, and those I belong to."),
 )
 class GroupViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
@@ -342,7 +348,9 @@ class GroupViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request_user(request)
         group = access_group(user, _id(self))
-        context = {"members": queries.group_members(user, group)}
+        members, hidden = queries.group_members(user, group)
+        context = {"members": members, "hidden_count": hidden,
+                   "addressable": can_address(user, group)}
         return Response(GroupDetailSerializer(group, context=context).data)
 
 
@@ -385,7 +393,7 @@ class BookmarkViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         user = request_user(self.request)
         serializer = serializer_class(data=self.request.data, context={
             "reachable_users": reachable_users(user),
-            "visible_groups": visible_groups(user),
+            "addressable_groups": addressable_groups(user),
         })
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)

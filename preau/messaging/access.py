@@ -17,9 +17,9 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import User
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group
-from preau.directory.queries import name_filter
+from preau.directory.queries import name_filter, seen_by
 from preau.messaging.models import Attachment, MailFolder, Message, MessageCopy, SystemFolder
 
 TRASH = "trash"
@@ -155,10 +155,33 @@ def unread_count(user: User) -> int:
     return copies_of(user).filter(is_unread=True, trashed_at__isnull=True).count()
 
 
-def message_participants(message: Message) -> QuerySet[User]:
-    """Who holds a copy (sender first when they kept theirs), for the message page."""
-    return User.objects.filter(mail_copies__message=message).order_by("last_name",
-                                                                      "first_name", "pk")
+@dataclass
+class Participants:
+    """The people still holding a message that its reader may see, and how many others."""
+
+    seen: list[User]
+    hidden_count: int
+
+
+def message_participants(viewer: User, message: Message) -> Participants:
+    """Who else still holds a copy of `message`, as `viewer` may see them.
+
+    Its sender sees everyone their message reached (they were allowed to write to them, and
+    keep that record even after changing schools); anyone else sees the people they reach,
+    the Annuaire's rule (`directory.queries.seen_by`): a teacher of the school sees each
+    parent a class message reached; a parent sees the sender, the group's label and the
+    other families' number, never their names. Two or three queries, whatever the number
+    of participants.
+    """
+    holders = (User.objects.filter(mail_copies__message=message)
+               .exclude(pk__in=[viewer.pk, message.sender_id or 0]))
+    if viewer.pk == message.sender_id:
+        return Participants(seen=list(holders.order_by("last_name", "first_name", "pk")),
+                            hidden_count=0)
+    seen = seen_by(viewer)
+    return Participants(
+        seen=list(holders.filter(seen).order_by("last_name", "first_name", "pk")),
+        hidden_count=holders.exclude(seen).count())
 
 
 def recipient_candidates(user: User, text: str, limit: int = 20,
@@ -167,7 +190,7 @@ def recipient_candidates(user: User, text: str, limit: int = 20,
     text = text.strip()
     if len(text) < 2:
         return [], []
-    groups = list(visible_groups(user).filter(name_filter(text))
+    groups = list(addressable_groups(user).filter(name_filter(text))
                   .select_related("school_class").order_by("name", "pk")[:limit])
     people = list(reachable_users(user).filter(name_filter(text))
                   .order_by("last_name", "first_name", "pk")[:limit])

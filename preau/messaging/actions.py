@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from preau.accounts.models import User
-from preau.directory.communication import reachable_users, visible_groups
+from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group, Membership
 from preau.documents import storage
 from preau.documents.actions import (
@@ -133,7 +133,7 @@ def resolve_recipients(sender: User, to: Sequence[str], cc: Sequence[str] = ()) 
     group_ids = set(to_g) | set(cc_g)
     users = {u.pk: u for u in reachable_users(sender).filter(pk__in=user_ids)} if user_ids \
         else {}
-    groups = {g.pk: g for g in visible_groups(sender).filter(pk__in=group_ids)} if group_ids \
+    groups = {g.pk: g for g in addressable_groups(sender).filter(pk__in=group_ids)} if group_ids \
         else {}
     bad += [f"user:{i}" for i in sorted(user_ids - set(users))]
     bad += [f"group:{i}" for i in sorted(group_ids - set(groups))]
@@ -340,7 +340,7 @@ def _check_still_reachable(sender: User, message: Message) -> list[Address]:
     group_ids = {a.group_id for a in addresses if a.group_id}
     ok_users = set(reachable_users(sender).filter(pk__in=user_ids).values_list("pk", flat=True)) \
         if user_ids else set()
-    ok_groups = set(visible_groups(sender).filter(pk__in=group_ids)
+    ok_groups = set(addressable_groups(sender).filter(pk__in=group_ids)
                     .values_list("pk", flat=True)) if group_ids else set()
     lost = [a.label for a in addresses
             if (a.user_id and a.user_id not in ok_users)
@@ -457,6 +457,7 @@ def _quoted(message: Message) -> str:
 class ReplyDraft:
     draft: Message
     dropped: list[str]  # labels of the original's recipients out of reach now
+    sender_only: bool = False  # a reply to all that only the sender could be kept in
 
 
 def check_reply(user: User, copy: MessageCopy, *, reply_all: bool = False) -> ReplyDraft:
@@ -480,7 +481,7 @@ def check_reply(user: User, copy: MessageCopy, *, reply_all: bool = False) -> Re
                 wanted.append(("group", a.group_id, a.label))
     ok_users = set(reachable_users(user).filter(
         pk__in=[i for k, i, _l in wanted if k == "user"]).values_list("pk", flat=True))
-    ok_groups = set(visible_groups(user).filter(
+    ok_groups = set(addressable_groups(user).filter(
         pk__in=[i for k, i, _l in wanted if k == "group"]).values_list("pk", flat=True))
     tokens, dropped = [], []
     for kind, pk, label in wanted:
@@ -492,7 +493,8 @@ def check_reply(user: User, copy: MessageCopy, *, reply_all: bool = False) -> Re
     recipients = resolve_recipients(user, tokens)
     draft = do_save_draft(user, None, recipients, _prefixed(_("Re: "), message.subject),
                           _quoted(message), parent=message)
-    return ReplyDraft(draft, dropped)
+    sender_only = reply_all and tokens == [f"user:{sender.pk}"]
+    return ReplyDraft(draft, dropped, sender_only=sender_only)
 
 
 def check_forward(user: User, copy: MessageCopy) -> Message:

@@ -138,7 +138,7 @@ def message(request: HttpRequest, message_id: int) -> HttpResponse:
         "nav": "messaging", "copy": copy, "mail": mail, "body": safe_html(mail.body),
         "to": _ordered(addresses, AddressField.TO), "cc": _ordered(addresses, AddressField.CC),
         "attachments": list(mail.attachments.all()),
-        "participants": [u for u in message_participants(mail) if u.pk != mail.sender_id],
+        "participants": message_participants(user, mail),
         "folders": rows, "own_folders": [r.mail_folder for r in rows if r.mail_folder],
         "back": _home_of(copy),
     })
@@ -276,7 +276,11 @@ def reply(request: HttpRequest, message_id: int, everyone: bool = False) -> Http
     except MessagingError as error:
         messages.error(request, str(error))
         return redirect("messaging:message", message_id)
-    if outcome.dropped:
+    if outcome.dropped and outcome.sender_only:
+        messages.warning(request, _(
+            "Your reply goes to the sender only: your communication rules do not let you "
+            "write to %(names)s.") % {"names": ", ".join(outcome.dropped)})
+    elif outcome.dropped:
         messages.warning(request, ngettext(
             "Not added, out of your reach: %(names)s.",
             "Not added, out of your reach: %(names)s.",

@@ -74,11 +74,13 @@ def test_pupil_cannot_find_a_pupil_of_another_school(personas, api_for):
         "/api/v1/directory/search/?q=hugo").json()) == ["Hugo Lefèvre"]
 
 
-def test_pupil_sees_exactly_her_teacher_and_parent_and_her_own_groups(personas, api_for):
+def test_pupil_finds_exactly_her_teacher_parent_and_teachers_group(personas, api_for):
     data = api_for(personas.pupil).get("/api/v1/directory/search/").json()
     assert sorted(_people(data)) == ["Jeanne Petit", "Marie Martin"]
-    assert sorted(_groups(data)) == ["Élèves — CM1 A", "Élèves — École Jean Jaurès"]
-    assert data["count"] == 4
+    # Her own groups (« Élèves — CM1 A », « Élèves — École… ») are not offered: pupils may
+    # not reach pupils, and membership grants nothing.
+    assert sorted(_groups(data)) == ["Enseignants — CM1 A"]
+    assert data["count"] == 3
 
 
 @pytest.mark.parametrize("q", ["chloe", "CHLOÉ", "Chloé", "martin chloe", " chlo "])
@@ -237,18 +239,29 @@ def test_class_detail_matrix(personas, api_for, name, status):
         assert [t["display_name"] for t in data["teachers"]] == ["Jeanne Petit"]
 
 
-@pytest.mark.parametrize(("name", "parents"), [
-    ("teacher", ["Marie Martin", "Marc Roux"]),
-    ("school_admin", ["Marie Martin", "Marc Roux"]),
-    ("parent", ["Marie Martin"]),  # herself, not the other families
-    ("pupil", ["Marie Martin"]),  # her own parent only
+@pytest.mark.parametrize(("name", "parents", "pupils", "hidden"), [
+    ("teacher", ["Marie Martin", "Marc Roux"], ["Chloé Martin", "Léa Roux"], 0),
+    ("school_admin", ["Marie Martin", "Marc Roux"], ["Chloé Martin", "Léa Roux"], 0),
+    # A parent: herself and her child, not the other families (neither parents nor pupils).
+    ("parent", ["Marie Martin"], ["Chloé Martin"], 2),
+    # A pupil: herself and her own parent, not her classmates nor their parents.
+    ("pupil", ["Marie Martin"], ["Chloé Martin"], 2),
 ])
-def test_class_parents_are_those_the_viewer_may_reach(personas, api_for, name, parents):
+def test_class_members_are_those_the_class_page_shows(personas, api_for, client_for, name,
+                                                        parents, pupils, hidden):
+    """The API shows no more than the web class page (one function decides both)."""
     _second_family(personas)
-    data = api_for(getattr(personas, name)).get(
-        f"/api/v1/classes/{personas.school_class.pk}/").json()
+    viewer = getattr(personas, name)
+    data = api_for(viewer).get(f"/api/v1/classes/{personas.school_class.pk}/").json()
     assert sorted(p["display_name"] for p in data["parents"]) == sorted(parents)
-    assert sorted(p["display_name"] for p in data["pupils"]) == ["Chloé Martin", "Léa Roux"]
+    assert sorted(p["display_name"] for p in data["pupils"]) == sorted(pupils)
+    assert data["hidden_count"] == hidden
+    page = client_for(viewer).get(f"/annuaire/classes/{personas.school_class.pk}/")
+    text = page.content.decode()
+    for name_shown in parents + pupils:
+        assert name_shown in text
+    for other in {"Léa Roux", "Marc Roux"} - set(parents + pupils):
+        assert other not in text
 
 
 @pytest.mark.parametrize(("name", "status"), [
@@ -288,13 +301,27 @@ def test_attach_to_a_class_without_pupils_is_refused_with_the_rule(personas, api
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("pupil", ["Élèves — CM1 A", "Élèves — École Jean Jaurès"]),
-    ("parent", ["Parents — CM1 A", "Parents — École Jean Jaurès"]),
-    ("guest", ["Invités — École Jean Jaurès"]),
+    # Membership grants nothing: a pupil is in « Élèves — CM1 A » and « Élèves — École… »
+    # but may only write to her class's teachers; a parent likewise.
+    ("pupil", ["Enseignants — CM1 A"]),
+    ("parent", ["Enseignants — CM1 A"]),
+    # A guest reaches the school's teachers and staff, so their groups.
+    ("guest", ["Enseignants — CM1 A", "Enseignants — CP B", "Enseignants — École Jean Jaurès",
+               "Personnels — CM1 A", "Personnels — CP B", "Personnels — École Jean Jaurès"]),
 ])
-def test_group_list_of_members_is_their_own_groups(personas, api_for, name, expected):
+def test_group_list_is_the_groups_one_may_address(personas, api_for, name, expected):
     data = api_for(getattr(personas, name)).get("/api/v1/groups/").json()
     assert sorted(g["name"] for g in data["results"]) == sorted(expected)
+
+
+def test_a_member_opens_her_group_without_the_right_to_address_it(personas, api_for):
+    pupils = personas.school_class.groups.get(profile="Student")
+    data = api_for(personas.pupil).get(f"/api/v1/groups/{pupils.pk}/").json()
+    assert data["addressable"] is False
+    assert [m["display_name"] for m in data["members"]] == ["Chloé Martin"]
+    teachers = personas.school_class.groups.get(profile="Teacher")
+    assert api_for(personas.pupil).get(f"/api/v1/groups/{teachers.pk}/").json()[
+        "addressable"] is True
 
 
 def test_group_list_filters(personas, api_for):

@@ -232,12 +232,14 @@ def test_reply_reply_all_and_forward(personas):
     assert reply.subject == "Re : Sortie" and reply.parent == original
     assert [a.user_id for a in reply.addresses.all()] == [p.teacher.pk]
     assert "<blockquote><p>Rendez-vous à 8 h</p></blockquote>" in reply.body
-    # Reply all from the parent: the teacher; the parents' group and the colleague are out
-    # of a parent's reach (the parents' group is theirs, so visible).
+    # Reply all from the parent: the teacher only. The parents' group is hers, but being a
+    # member grants nothing: parents may not write to the other families; the colleague is
+    # out of a parent's reach too. The outcome says the reply goes to the sender only.
     outcome = check_reply(p.parent, copy_of(p.parent, original), reply_all=True)
     tokens = {(a.user_id, a.group_id) for a in outcome.draft.addresses.all()}
-    assert (p.teacher.pk, None) in tokens and (None, parents.pk) in tokens
-    assert outcome.dropped == [p.colleague.full_name]
+    assert tokens == {(p.teacher.pk, None)}
+    assert outcome.dropped == [parents.name, p.colleague.full_name]
+    assert outcome.sender_only
     forward = check_forward(p.parent, copy_of(p.parent, original))
     assert forward.subject == "Tr : Sortie"
     assert [a.name for a in forward.attachments.all()] == ["a.pdf"]

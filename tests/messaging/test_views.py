@@ -214,6 +214,12 @@ def test_hot_pages_query_counts_are_constant(client_for, personas, count,
         assert client.get(reverse("messaging:folder", args=["envoyes"])).status_code == 200
     with django_assert_num_queries(10):
         assert client.get(reverse("messaging:message", args=[message.pk])).status_code == 200
+    # A recipient's first reading: + marking it read, the rules, the participants she may
+    # see, how many others.
+    received = Message.objects.filter(sender=p.colleague).first()
+    assert received is not None
+    with django_assert_num_queries(13):
+        assert client.get(reverse("messaging:message", args=[received.pk])).status_code == 200
 
 
 def _spaces(text: str) -> str:

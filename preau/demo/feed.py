@@ -24,6 +24,7 @@ from django.conf import settings
 from preau.accounts.actions import generate_login
 from preau.demo.plan import (
     ACADEMY_CODE,
+    CHOIR,
     CLASSES,
     CURRENT_YEAR,
     DEMO_PREFIX,
@@ -39,6 +40,7 @@ from preau.demo.plan import (
 from preau.feeds.parsers import (
     ClassRef,
     FunctionRef,
+    GroupRef,
     PersonKind,
     PersonRecord,
     RelativeRef,
@@ -118,21 +120,36 @@ def staff_records(plan: Plan) -> Iterator[PersonRecord]:
             teacher_category="N")
 
 
+def choir_members(plan: Plan) -> set[int]:
+    """The pupils of the choir (`plan.CHOIR`): every other pupil of its classes."""
+    _school, _code, _name, classes = CHOIR
+    members: set[int] = set()
+    for class_index in classes:
+        in_class = [i for i, p in enumerate(plan.pupils) if p.class_index == class_index]
+        members.update(in_class[::2])
+    return members
+
+
 def pupil_records(plan: Plan) -> Iterator[PersonRecord]:
-    """Each pupil in their class, naming their legal parents (ENTEleveAutoriteParentale)."""
+    """Each pupil in their class, naming their legal parents (ENTEleveAutoriteParentale);
+    the choir's pupils also carry its functional group (ENTPersonGroupes)."""
     parents_of: dict[int, list[str]] = defaultdict(list)
     for index, parent in enumerate(plan.parents):
         for child in parent.children:
             parents_of[child].append(parent_id(index))
+    choir_school, choir_code, choir_name, _classes = CHOIR
+    choir = choir_members(plan)
     for index, pupil in enumerate(plan.pupils):
         school_index, levels, _size = CLASSES[pupil.class_index]
         key = school_key(school_index)
         code, name = class_label(levels, SCHOOLS[school_index][2])
+        groups = ((GroupRef(school_key(choir_school), choir_code, choir_name),)
+                  if index in choir else ())
         yield PersonRecord(
             kind=PersonKind.STUDENT, external_id=pupil_id(index),
             last_name=plan.family_names[pupil.family], first_name=pupil.first_name,
             birth_date=pupil.birth_date, level=pupil.level, structures=(key,),
-            classes=(ClassRef(key, code, name),),
+            classes=(ClassRef(key, code, name),), groups=groups,
             relatives=tuple(RelativeRef(ref, True) for ref in parents_of[index]))
 
 

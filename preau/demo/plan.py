@@ -60,6 +60,9 @@ TEACHERS: list[tuple[str, list[int], list[int], bool]] = [
     ("", [2, 1], [11, 7], False),  # two classes in two schools
     ("", [2], [], False),  # arrived late: attached to the school, no class yet
 ]
+# A functional group (groupe) of the feed, as an académie sends it on pupils' records: the
+# choir of Les Tilleuls, every other pupil of its CE2-CM1 and CM2 (the persona pupil first).
+CHOIR = (0, "CHORALE", "Chorale — Les Tilleuls", [4, 5])
 # Staff (ATSEM): (school index, class index)
 STAFF: list[tuple[int, int]] = [(0, 0), (1, 6)]
 SIBLING_PAIRS = 30  # families with two children

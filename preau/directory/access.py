@@ -8,7 +8,7 @@ show more than the detail view allows.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from preau.accounts.models import Profile, User
@@ -47,17 +47,20 @@ def visible_classes(user: User) -> QuerySet[SchoolClass]:
     classes = SchoolClass.objects.select_related("structure", "school_year")
     if user.is_ent_admin:
         return classes
-    clause = Q(structure__admins__user=user)
+    administered = SchoolAdmin.objects.filter(user=user).values("structure")
+    parts = [SchoolClass.objects.filter(structure__in=administered).values("pk"),
+             Membership.objects.filter(user=user, group__kind=GroupKind.CLASS)
+             .values("group__school_class")]
     if user.profile in (Profile.TEACHER, Profile.PERSONNEL):
-        clause |= Q(structure__in=StructureAttachment.objects.filter(user=user)
-                    .values("structure"))
-    members = [user.pk]
+        schools = StructureAttachment.objects.filter(user=user).values("structure")
+        parts.append(SchoolClass.objects.filter(structure__in=schools).values("pk"))
     if user.profile == Profile.RELATIVE:
-        members += list(RelativeLink.objects.filter(relative=user)
-                        .values_list("student_id", flat=True))
-    clause |= Q(id__in=Membership.objects.filter(user__in=members, group__kind=GroupKind.CLASS)
-                .values("group__school_class"))
-    return classes.filter(clause).distinct()
+        children = RelativeLink.objects.filter(relative=user).values("student")
+        parts.append(Membership.objects.filter(user__in=children, group__kind=GroupKind.CLASS)
+                     .values("group__school_class"))
+    # One `id IN (… UNION …)` starting from the user's own rows (see communication._union).
+    ids = parts[0].order_by().union(*(part.order_by() for part in parts[1:]))
+    return classes.filter(pk__in=ids)
 
 
 def access_class(user: User, class_id: int, *, manage: bool = False) -> SchoolClass:

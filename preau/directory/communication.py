@@ -2,17 +2,18 @@
 
 Rules are rows of `CommunicationRule` (defaults from the reference ENT, loaded by a data
 migration, editable by ENT admins at run time). Each enabled rule for the asking user's
-profile adds one `id IN (subquery)` clause, so the result needs no DISTINCT and stays one
-query whatever the number of rules.
+profile adds one subquery to a `UNION` that starts from the user's own rows (their schools,
+classes, children: `_Scope`), so a list costs the user's scope, whatever the académie's
+size, and stays one query whatever the number of rules.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
-from preau.accounts.models import Profile, User
+from preau.accounts.models import Profile, State, User
 from preau.directory.models import (
     CommunicationRule,
     CommunicationScope,
@@ -22,7 +23,6 @@ from preau.directory.models import (
     RelativeLink,
     SchoolAdmin,
     StructureAttachment,
-    archived_condition,
 )
 
 if TYPE_CHECKING:
@@ -52,35 +52,75 @@ def _current_class_memberships() -> QuerySet[Membership]:
     )
 
 
-def _structures_of(user_ids: QuerySet | list[int]) -> QuerySet[StructureAttachment]:
-    return StructureAttachment.objects.filter(user__in=user_ids)
+class _Scope:
+    """The user's own scope, as subqueries: their schools, their current classes, their
+    children's, the schools they administer. Every set the rules reach is built from these,
+    so a query starts from the user's rows (index lookups) and never from the académie's."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.schools = StructureAttachment.objects.filter(user=user).values("structure")
+        self.classes = (_current_class_memberships().filter(user=user)
+                        .values("group__school_class"))
+        self.children = RelativeLink.objects.filter(relative=user).values("student")
+        self.children_classes = (_current_class_memberships().filter(user__in=self.children)
+                                 .values("group__school_class"))
+        self.children_schools = (StructureAttachment.objects.filter(user__in=self.children)
+                                 .values("structure"))
+        self.administered = SchoolAdmin.objects.filter(user=user).values("structure")
 
 
-def _scope_clause(user: User, scope: str) -> Q:
-    """Users within `scope` of `user`, as one `id IN (...)` clause."""
-    me = [user.pk]
-    if scope == CommunicationScope.SAME_SCHOOL:
-        schools = _structures_of(me).values("structure")
-        return Q(id__in=StructureAttachment.objects.filter(structure__in=schools).values("user"))
-    if scope == CommunicationScope.SAME_CLASS:
-        classes = _current_class_memberships().filter(user=user).values("group__school_class")
-        return Q(id__in=_current_class_memberships()
-                 .filter(group__school_class__in=classes).values("user"))
-    children = RelativeLink.objects.filter(relative=user).values("student")
-    if scope == CommunicationScope.CHILDREN_CLASSES:
-        classes = (_current_class_memberships().filter(user__in=children)
-                   .values("group__school_class"))
-        return Q(id__in=_current_class_memberships()
-                 .filter(group__school_class__in=classes).values("user"))
-    if scope == CommunicationScope.CHILDREN_SCHOOL_DIRECTION:
-        schools = _structures_of(children).values("structure")
-        return Q(id__in=StructureAttachment.objects.filter(structure__in=schools, is_director=True)
+def _union(parts: list[QuerySet[Any]], empty: QuerySet[Any]) -> QuerySet[Any]:
+    """One `UNION` of single-column querysets, for one `id IN (…)`: PostgreSQL turns it into
+    a join driven by the (small) union, where an `OR` of `id IN (…)` clauses made it scan
+    the whole table and test each row against every clause."""
+    parts = [part.order_by() for part in parts]
+    if not parts:
+        return empty
+    return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+
+
+def _people_part(scope: _Scope, rule_scope: str, receiver: str) -> QuerySet[Any]:
+    """The ids of the people within `rule_scope` of the user (of profile `receiver`, if
+    given): one single-column queryset."""
+    if rule_scope == CommunicationScope.SAME_SCHOOL:
+        rows: QuerySet[Any] = StructureAttachment.objects.filter(structure__in=scope.schools)
+        column, profile = "user", "user__profile"
+    elif rule_scope in (CommunicationScope.SAME_CLASS, CommunicationScope.CHILDREN_CLASSES):
+        # The classes are this year's open ones already; a class's profile groups hold the
+        # members of that profile, so the rows need no join to the accounts.
+        classes = (scope.classes if rule_scope == CommunicationScope.SAME_CLASS
+                   else scope.children_classes)
+        rows = Membership.objects.filter(group__kind=GroupKind.CLASS,
+                                         group__school_class__in=classes)
+        column, profile = "user", "group__profile"
+    elif rule_scope == CommunicationScope.CHILDREN_SCHOOL_DIRECTION:
+        rows = StructureAttachment.objects.filter(structure__in=scope.children_schools,
+                                                  is_director=True)
+        column, profile = "user", "user__profile"
+    elif rule_scope == CommunicationScope.OWN_CHILDREN:
+        rows = RelativeLink.objects.filter(relative=scope.user)
+        column, profile = "student", "student__profile"
+    elif rule_scope == CommunicationScope.OWN_RELATIVES:
+        rows = RelativeLink.objects.filter(student=scope.user)
+        column, profile = "relative", "relative__profile"
+    else:
+        raise ValueError(f"unknown communication scope {rule_scope!r}")
+    if receiver:
+        rows = rows.filter(**{profile: receiver})
+    return rows.values(column)
+
+
+def _reach(user: User, *, include_self: bool = False) -> QuerySet[Any]:
+    """The ids of the people `user` reaches (the rules, and the schools they administer),
+    and their own if asked: one subquery for one `id IN (…)`."""
+    scope = _Scope(user)
+    parts = [_people_part(scope, rule.scope, rule.receiver_profile) for rule in rules_for(user)]
+    parts.append(StructureAttachment.objects.filter(structure__in=scope.administered)
                  .values("user"))
-    if scope == CommunicationScope.OWN_CHILDREN:
-        return Q(id__in=children)
-    if scope == CommunicationScope.OWN_RELATIVES:
-        return Q(id__in=RelativeLink.objects.filter(student=user).values("relative"))
-    raise ValueError(f"unknown communication scope {scope!r}")
+    if include_self:
+        parts.append(User.objects.filter(pk=user.pk).values("pk"))
+    return _union(parts, User.objects.none().values("pk"))
 
 
 def rules_for(user: User) -> list[CommunicationRule]:
@@ -88,51 +128,57 @@ def rules_for(user: User) -> list[CommunicationRule]:
 
 
 def reachable_users(user: User | AnonymousUser) -> QuerySet[User]:
-    """Every account `user` may find in the Annuaire, write to, or share with."""
+    """Every account `user` may find in the Annuaire, write to, or share with.
+
+    One query for the rules, then the people as `id IN (a UNION of one subquery per rule)`,
+    each starting from the user's own rows: its cost is the user's scope, not the académie.
+    """
     alive = User.objects.alive()
     if not user.is_authenticated:
         return alive.none()
     assert isinstance(user, User)
     if user.is_ent_admin:
         return alive.exclude(pk=user.pk)
-    clause = Q(pk__in=[])
-    for rule in rules_for(user):
-        scope_q = _scope_clause(user, rule.scope)
-        if rule.receiver_profile:
-            scope_q &= Q(profile=rule.receiver_profile)
-        clause |= scope_q
-    administered = SchoolAdmin.objects.filter(user=user).values("structure")
-    clause |= Q(id__in=StructureAttachment.objects.filter(structure__in=administered)
-                .values("user"))
-    return alive.filter(clause).exclude(pk=user.pk)
+    return alive.filter(pk__in=_reach(user)).exclude(pk=user.pk)
+
+
+def seen_people(viewer: User, field: str = "pk") -> Q:
+    """People `viewer` may see listed (those they reach, and themself), as one clause on
+    the account (`field` is the path to it: "user" from a membership, say)."""
+    if viewer.is_ent_admin:
+        prefix = "" if field == "pk" else f"{field}__"
+        return ~Q(**{f"{prefix}state__in": (State.DELETED, State.PREDELETED)}) | Q(
+            **{field: viewer.pk})
+    return Q(**{f"{field}__in": _reach(viewer, include_self=True)})
 
 
 def can_reach(user: User | AnonymousUser, other: User) -> bool:
     return reachable_users(user).filter(pk=other.pk).exists()
 
 
-def _group_scope_clause(user: User, scope: str) -> Q | None:
-    """The groups whose members are all within `scope` of `user`, or None for the scopes
-    that name people one by one (a head teacher, one's own children or parents)."""
-    if scope == CommunicationScope.SAME_SCHOOL:
-        schools = _structures_of([user.pk]).values("structure")
-        return Q(structure__in=schools) & ~Q(kind=GroupKind.MANUAL)
-    if scope == CommunicationScope.SAME_CLASS:
-        classes = _current_class_memberships().filter(user=user).values("group__school_class")
-        return Q(kind=GroupKind.CLASS, school_class__in=classes)
-    if scope == CommunicationScope.CHILDREN_CLASSES:
-        children = RelativeLink.objects.filter(relative=user).values("student")
-        classes = (_current_class_memberships().filter(user__in=children)
-                   .values("group__school_class"))
-        return Q(kind=GroupKind.CLASS, school_class__in=classes)
-    if scope in (CommunicationScope.CHILDREN_SCHOOL_DIRECTION, CommunicationScope.OWN_CHILDREN,
-                 CommunicationScope.OWN_RELATIVES):
+def _group_part(scope: _Scope, rule_scope: str, receiver: str) -> QuerySet[Any] | None:
+    """The ids of the groups whose members are all within `rule_scope` of the user (of
+    profile `receiver`, if given), or None for the scopes that name people one by one (a
+    head teacher, one's own children or parents)."""
+    if rule_scope == CommunicationScope.SAME_SCHOOL:
+        rows = Group.objects.filter(structure__in=scope.schools).exclude(kind=GroupKind.MANUAL)
+    elif rule_scope == CommunicationScope.SAME_CLASS:
+        rows = Group.objects.filter(kind=GroupKind.CLASS, school_class__in=scope.classes)
+    elif rule_scope == CommunicationScope.CHILDREN_CLASSES:
+        rows = Group.objects.filter(kind=GroupKind.CLASS,
+                                    school_class__in=scope.children_classes)
+    elif rule_scope in (CommunicationScope.CHILDREN_SCHOOL_DIRECTION,
+                        CommunicationScope.OWN_CHILDREN, CommunicationScope.OWN_RELATIVES):
         return None
-    raise ValueError(f"unknown communication scope {scope!r}")
+    else:
+        raise ValueError(f"unknown communication scope {rule_scope!r}")
+    if receiver:
+        rows = rows.filter(profile=receiver)
+    return rows.values("pk")
 
 
-def _addressable_clause(user: User) -> Q:
-    """Groups `user` may address, before leaving out the archived ones.
+def _addressable(user: User) -> QuerySet[Any]:
+    """The ids of the live groups `user` may address, as one subquery.
 
     A group is addressed as a whole: a rule that lets the user reach profile P in a scope
     lets them address the groups of profile P in that scope (a rule for any profile, every
@@ -140,17 +186,14 @@ def _addressable_clause(user: User) -> Q:
     is in « Élèves — École … » but may not write to it unless pupils may reach pupils there.
     Manual groups are their owner's; a school admin addresses every group of their schools.
     """
-    clause = Q(kind=GroupKind.MANUAL, owner=user)
-    for rule in rules_for(user):
-        scope_q = _group_scope_clause(user, rule.scope)
-        if scope_q is None:
-            continue
-        if rule.receiver_profile:
-            scope_q &= Q(profile=rule.receiver_profile)
-        clause |= scope_q
-    administered = SchoolAdmin.objects.filter(user=user).values("structure")
-    clause |= Q(structure__in=administered) & ~Q(kind=GroupKind.MANUAL)
-    return clause
+    scope = _Scope(user)
+    parts = [part for rule in rules_for(user)
+             if (part := _group_part(scope, rule.scope, rule.receiver_profile)) is not None]
+    parts.append(Group.objects.filter(kind=GroupKind.MANUAL, owner=user).values("pk"))
+    parts.append(Group.objects.filter(structure__in=scope.administered)
+                 .exclude(kind=GroupKind.MANUAL).values("pk"))
+    return Group.objects.live().filter(
+        pk__in=_union(parts, Group.objects.none().values("pk"))).values("pk")
 
 
 def addressable_groups(user: User | AnonymousUser) -> QuerySet[Group]:
@@ -166,7 +209,7 @@ def addressable_groups(user: User | AnonymousUser) -> QuerySet[Group]:
     live = Group.objects.live()
     if user.is_ent_admin:
         return live
-    return live.filter(_addressable_clause(user))
+    return Group.objects.filter(pk__in=_addressable(user))
 
 
 def can_address(user: User | AnonymousUser, group: Group) -> bool:
@@ -184,5 +227,6 @@ def visible_groups(user: User | AnonymousUser) -> QuerySet[Group]:
     assert isinstance(user, User)
     if user.is_ent_admin:
         return Group.objects.all()
-    member = Q(id__in=Membership.objects.filter(user=user).values("group"))
-    return Group.objects.filter(member | (~archived_condition() & _addressable_clause(user)))
+    member = Membership.objects.filter(user=user).values("group")
+    return Group.objects.filter(pk__in=_union([member, _addressable(user)],
+                                              Group.objects.none().values("pk")))

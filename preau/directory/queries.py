@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import overload
+from typing import Any, overload
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from preau.accounts.models import Profile, State, User
 from preau.directory.access import administered_structures, may_see_private, visible_classes
-from preau.directory.communication import addressable_groups, reachable_users
+from preau.directory.communication import addressable_groups, reachable_users, seen_people
 from preau.directory.models import (
     BookmarkMember,
     Group,
@@ -45,9 +45,19 @@ def current_class_memberships() -> QuerySet[Membership]:
     )
 
 
-def seen_by(viewer: User) -> Q:
-    """People `viewer` may see in a list: those they reach, and themself."""
-    return Q(pk__in=reachable_users(viewer).values("pk")) | Q(pk=viewer.pk)
+def seen_by(viewer: User, field: str = "pk") -> Q:
+    """People `viewer` may see in a list: those they reach, and themself (`field`: the
+    path from the rows filtered to the account, "user" from a membership)."""
+    return seen_people(viewer, field)
+
+
+def hidden_count(rows: QuerySet[Any], seen: Q, field: str = "user") -> int:
+    """How many distinct people of `rows` the clause `seen` (a `seen_by(viewer, field)`)
+    leaves out: one query that starts from the rows (a class's, a group's, a message's),
+    never from the académie's accounts, as a `NOT IN` would make PostgreSQL do."""
+    counts = rows.aggregate(total=Count(field, distinct=True),
+                            seen=Count(field, distinct=True, filter=seen))
+    return int(counts["total"] - counts["seen"])
 
 
 # People with their schools and classes ------------------------------------------------------
@@ -330,15 +340,14 @@ def class_roster(viewer: User, school_class: SchoolClass) -> ClassRoster:
     themself; a pupil their teachers, their parents and themself. How many people are left
     out is said, never who.
     """
-    seen = seen_by(viewer)
+    seen = seen_by(viewer, "user")
     class_members = Membership.objects.filter(group__school_class=school_class,
                                               group__kind=GroupKind.CLASS).exclude(
         user__state__in=GONE_STATES)
     pupils: dict[int, User] = {}
     teachers: dict[int, User] = {}
     parents: dict[int, ParentRow] = {}
-    for membership in class_members.filter(
-            user__in=User.objects.filter(seen)).select_related("user", "group").order_by(
+    for membership in class_members.filter(seen).select_related("user", "group").order_by(
             "user__last_name", "user__first_name", "user_id"):
         profile = membership.group.profile
         if profile == Profile.STUDENT:
@@ -348,17 +357,15 @@ def class_roster(viewer: User, school_class: SchoolClass) -> ClassRoster:
         elif profile == Profile.RELATIVE:
             parents.setdefault(membership.user_id, ParentRow(membership.user, []))
     class_pupils = class_members.filter(group__profile=Profile.STUDENT).values("user")
-    links = RelativeLink.objects.filter(
-        student__in=class_pupils, relative__in=User.objects.alive().filter(seen),
-    ).select_related("relative").order_by("relative__last_name", "relative__first_name",
-                                          "relative_id")
+    links = (RelativeLink.objects.filter(seen_by(viewer, "relative"), student__in=class_pupils)
+             .exclude(relative__state__in=GONE_STATES).select_related("relative")
+             .order_by("relative__last_name", "relative__first_name", "relative_id"))
     for link in links:
         row = parents.setdefault(link.relative_id, ParentRow(link.relative, []))
         child = pupils.get(link.student_id)
         if child is not None and child not in row.children:
             row.children.append(child)
-    hidden = class_members.exclude(user__in=User.objects.filter(seen)).values(
-        "user").distinct().count()
+    hidden = hidden_count(class_members, seen)
     return ClassRoster(pupils=list(pupils.values()),
                        parents=sorted(parents.values(),
                                       key=lambda r: (r.parent.last_name, r.parent.first_name)),
@@ -413,11 +420,10 @@ def person_card(viewer: User, person: User) -> PersonCard:
 
 def group_members(viewer: User, group: Group) -> tuple[QuerySet[User], int]:
     """A group's living members that `viewer` may see, and how many others there are."""
-    members = User.objects.alive().filter(
-        pk__in=Membership.objects.filter(group=group).values("user"))
-    seen = seen_by(viewer)
-    return members.filter(seen).order_by("last_name", "first_name", "id"), \
-        members.exclude(seen).count()
+    memberships = Membership.objects.filter(group=group).exclude(user__state__in=GONE_STATES)
+    seen = seen_by(viewer, "user")
+    members = User.objects.filter(pk__in=memberships.filter(seen).values("user"))
+    return members.order_by("last_name", "first_name", "id"), hidden_count(memberships, seen)
 
 
 # Share bookmarks ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from preau.accounts.models import User
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group
-from preau.directory.queries import name_filter, seen_by
+from preau.directory.queries import hidden_count, name_filter, seen_by
 from preau.messaging.models import Attachment, MailFolder, Message, MessageCopy, SystemFolder
 
 TRASH = "trash"
@@ -178,10 +178,13 @@ def message_participants(viewer: User, message: Message) -> Participants:
     if viewer.pk == message.sender_id:
         return Participants(seen=list(holders.order_by("last_name", "first_name", "pk")),
                             hidden_count=0)
-    seen = seen_by(viewer)
+    others = MessageCopy.objects.filter(message=message).exclude(
+        user__in=[viewer.pk, message.sender_id or 0])
+    seen = seen_by(viewer, "user")
     return Participants(
-        seen=list(holders.filter(seen).order_by("last_name", "first_name", "pk")),
-        hidden_count=holders.exclude(seen).count())
+        seen=list(User.objects.filter(pk__in=others.filter(seen).values("user"))
+                  .order_by("last_name", "first_name", "pk")),
+        hidden_count=hidden_count(others, seen))
 
 
 def recipient_candidates(user: User, text: str, limit: int = 20,

@@ -6,7 +6,7 @@ from django import template
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from preau.documents.media import THUMBNAIL_MAX_SOURCE
 from preau.documents.models import FileVersion, Node, ThumbnailState
@@ -88,10 +88,12 @@ def image_note(version: FileVersion | None) -> str:
     if state == ThumbnailState.PENDING:
         return _("The preview is being prepared: reload the page in a moment.")
     if state == ThumbnailState.TOO_LARGE and version.width and version.height:
-        limit = settings.PREAU_IMAGE_MAX_PIXELS / 1_000_000
-        return " ".join([_(
+        limit = round(settings.PREAU_IMAGE_MAX_PIXELS / 1_000_000, 1)
+        return " ".join([ngettext(
             "No preview or thumbnail: this image is too large (%(dimensions)s, more than "
-            "%(limit)s million pixels).") % {
+            "%(limit)s million pixels).",
+            "No preview or thumbnail: this image is too large (%(dimensions)s, more than "
+            "%(limit)s million pixels).", int(limit)) % {
                 "dimensions": dimensions(version),
                 "limit": number_format(limit, 0 if limit == int(limit) else 1)}, keep])
     if state == ThumbnailState.TOO_LARGE:

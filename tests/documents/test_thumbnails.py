@@ -186,6 +186,18 @@ def test_the_10900_pixel_png_is_stored_but_never_decoded(way, personas, client_f
     assert 'class="doc-thumb"' not in page and 'class="doc-icon image"' in page
 
 
+def test_the_web_application_does_not_even_import_pillow(tmp_path):
+    import os
+
+    code = ("import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'preau.settings'; "
+            "django.setup(); import preau.wsgi; from django.urls import get_resolver; "
+            "get_resolver().url_patterns; import preau.api.urls, preau.documents.views; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'PIL'))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "PREAU_DATA_DIR": str(tmp_path)}, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_a_process_that_decodes_it_in_the_request_is_what_the_measure_catches(bomb):
     """The control: the same measure around an in-process decode of the issue's file (what
     the upload request did before) sees the hundreds of MiB, so the test above can fail."""
@@ -240,6 +252,11 @@ def test_a_photo_gets_its_thumbnail_from_the_worker(personas, client_for, settin
     assert f'hx-get="{icon_url}?essai=2"' in again
 
     caplog.set_level(logging.INFO, logger="preau.documents.actions")
+    # The worker (`preau db_worker`), run here in the test's process and transaction: it
+    # must not close the test's connection between tasks as it does in production.
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     call_command("db_worker", batch=True, startup_delay=False, reload=False)
     assert no_decode_here == []  # the worker decoded nothing itself either: its child did
     (child_peak,) = child_peaks(caplog)

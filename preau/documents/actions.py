@@ -14,6 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -381,17 +382,42 @@ def queue_thumbnail(version: FileVersion) -> None:
     version.refresh_from_db(fields=["thumbnail_state", "thumbnail_key", "width", "height"])
 
 
+def do_requeue_thumbnails(*, waiting_since: datetime, retry: set[str] | None = None) -> int:
+    """Queue again the thumbnails still pending since before `waiting_since` (their job was
+    lost with a worker), and those in the `retry` states (failed, too large: after the
+    limits were raised, or images stored before the job existed). Returns how many."""
+    versions = FileVersion.objects.filter(
+        content_type__in=media.THUMBNAIL_TYPES, size__lte=media.THUMBNAIL_MAX_SOURCE)
+    stale = Q(thumbnail_state=ThumbnailState.PENDING, created_at__lt=waiting_since)
+    again = Q(thumbnail_state__in=sorted(retry or ()))
+    ids = list(versions.filter(stale | again).order_by("pk").values_list("pk", flat=True))
+    queued = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        FileVersion.objects.filter(pk__in=chunk).update(
+            thumbnail_state=ThumbnailState.PENDING, thumbnail_key="")
+        for version in FileVersion.objects.filter(pk__in=chunk).only("thumbnail_state"):
+            queue_thumbnail(version)
+            queued += 1
+    return queued
+
+
 def do_make_thumbnail(version_id: int) -> str:
     """The job: decode a pending version's image in a child process (media.run_thumbnailer)
     and record the outcome; returns the version's thumbnail state. Idempotent: a version
     that is no longer pending (made, refused, deleted meanwhile) is left as it is. A failed
     or refused decode leaves the file without thumbnail and says why in the log."""
     version = (FileVersion.objects.filter(pk=version_id)
-               .only("blob_key", "content_type", "thumbnail_state").first())
+               .only("blob_key", "content_type", "size", "thumbnail_state").first())
     if version is None:
         return ""
     if version.thumbnail_state != ThumbnailState.PENDING:
         return str(version.thumbnail_state)
+    expected = media.first_thumbnail_state(version.content_type, version.size)
+    if expected != ThumbnailState.PENDING:  # not an image, or a file too heavy to open
+        FileVersion.objects.filter(pk=version_id, thumbnail_state=ThumbnailState.PENDING).update(
+            thumbnail_state=expected)
+        return str(expected)
     thumbnail = ""
     with tempfile.TemporaryDirectory(prefix="thumb-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         try:
@@ -497,17 +523,21 @@ def check_copy(actor: User, node: Node, target: Node | None) -> Node:
     total = sum(f.current.size for f in files if f.current)
     reserve_space(actor, total)
     keys: list[str] = []
+    waiting: list[FileVersion] = []  # copies of images whose thumbnail is still being made
     try:
         with transaction.atomic():
-            copy = _copy_tree(actor, node, target, keys)
+            copy = _copy_tree(actor, node, target, keys, waiting)
     except BaseException:
         release_space(actor.pk, total)
         storage.delete(keys)
         raise
+    for version in waiting:
+        queue_thumbnail(version)
     return copy
 
 
-def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str]) -> Node:
+def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str],
+               waiting: list[FileVersion]) -> Node:
     now = timezone.now()
     app = parent.app if parent else App.DOCUMENTS
     copy = Node.objects.create(
@@ -531,9 +561,10 @@ def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str]) ->
             width=source.width, height=source.height, created_by=actor, created_at=now)
         copy.current = version
         copy.save(update_fields=["current"])
-        queue_thumbnail(version)
+        if version.thumbnail_state == ThumbnailState.PENDING:
+            waiting.append(version)
     for child in Node.objects.alive().filter(parent=node).select_related("current"):
-        _copy_tree(actor, child, copy, keys)
+        _copy_tree(actor, child, copy, keys, waiting)
     return copy
 
 

@@ -91,8 +91,10 @@ def run_thumbnailer(source: Path, content_type: str, output: Path) -> Decoded:
                               timeout=seconds + WALL_CLOCK_MARGIN, check=False)
     except subprocess.TimeoutExpired:  # run() has killed it
         return Decoded(ThumbnailState.FAILED, reason=f"time limit ({seconds} s) reached")
-    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    if done.returncode == -signal.SIGXCPU:
         return Decoded(ThumbnailState.FAILED, reason=f"time limit ({seconds} s) reached")
+    if done.returncode < 0:
+        return Decoded(ThumbnailState.FAILED, reason=f"killed by signal {-done.returncode}")
     try:
         found = json.loads(done.stdout.decode().strip().splitlines()[-1])
     except (IndexError, ValueError, UnicodeDecodeError):

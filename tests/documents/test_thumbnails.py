@@ -445,6 +445,52 @@ def test_a_copy_of_an_image_still_waiting_gets_its_own_job(personas, settings):
     assert args == sorted([node.current.pk, copy.current.pk])
 
 
+def test_thumbnails_a_lost_worker_left_are_queued_again(personas, settings):
+    """`preau documents thumbnails`: a job lost with its worker (the version stays pending),
+    and on demand the failed and refused ones, after the limits were raised."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    lost = upload(personas.teacher, "perdue.png", png_bytes())
+    recent = upload(personas.teacher, "récente.png", png_bytes())
+    failed = upload(personas.teacher, "ratée.png", png_bytes())
+    large = upload(personas.teacher, "grande.png", png_bytes())
+    text = upload(personas.teacher, "notes.txt")
+    FileVersion.objects.filter(pk=lost.current.pk).update(
+        created_at=timezone.now() - timedelta(hours=2))
+    FileVersion.objects.filter(pk=failed.current.pk).update(
+        thumbnail_state=ThumbnailState.FAILED)
+    FileVersion.objects.filter(pk=large.current.pk).update(
+        thumbnail_state=ThumbnailState.TOO_LARGE, width=10, height=10)
+    DBTaskResult.objects.all().delete()
+
+    def queued() -> set[int]:
+        return {job.args_kwargs["args"][0] for job in DBTaskResult.objects.all()}
+
+    out = io.StringIO()
+    call_command("documents", "thumbnails", stdout=out)
+    assert queued() == {lost.current.pk} and "1 thumbnail job(s) queued" in out.getvalue()
+    call_command("documents", "thumbnails", "--retry-failed", "--retry-too-large",
+                 "--stale-minutes", "0", stdout=out)
+    assert queued() == {lost.current.pk, recent.current.pk, failed.current.pk,
+                        large.current.pk}
+    assert FileVersion.objects.get(pk=failed.current.pk).thumbnail_state == "pending"
+    assert FileVersion.objects.get(pk=text.current.pk).thumbnail_state == "none"
+    assert do_make_thumbnail(failed.current.pk) == ThumbnailState.READY
+
+
+def test_a_job_for_a_file_too_heavy_to_open_does_not_open_it(personas, settings,
+                                                              monkeypatch):
+    settings.TASKS = DATABASE_TASKS
+    node = upload(personas.teacher, "photo.png", png_bytes())
+    monkeypatch.setattr(media, "THUMBNAIL_MAX_SOURCE", 10)
+    monkeypatch.setattr(media, "run_thumbnailer", None)  # would raise if called
+    assert do_make_thumbnail(node.current.pk) == ThumbnailState.TOO_LARGE
+
+
 # -- settings -------------------------------------------------------------------------------
 
 

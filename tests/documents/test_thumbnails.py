@@ -491,6 +491,23 @@ def test_a_job_for_a_file_too_heavy_to_open_does_not_open_it(personas, settings,
     assert do_make_thumbnail(node.current.pk) == ThumbnailState.TOO_LARGE
 
 
+def test_the_migration_records_what_the_request_made_before(personas):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "preau.documents.migrations.0002_fileversion_thumbnail_state")
+    made = upload(personas.teacher, "faite.png", png_bytes())
+    refused = upload(personas.teacher, "refusée.png", png_bytes())
+    text = upload(personas.teacher, "notes.txt")
+    FileVersion.objects.update(thumbnail_state=ThumbnailState.NONE)  # as the column began
+    FileVersion.objects.filter(pk=refused.current.pk).update(thumbnail_key="")
+    migration.record_existing_thumbnails(apps, None)
+    states = dict(FileVersion.objects.values_list("node_id", "thumbnail_state"))
+    assert states == {made.pk: "ready", refused.pk: "failed", text.pk: "none"}
+
+
 # -- settings -------------------------------------------------------------------------------
 
 

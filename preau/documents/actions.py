@@ -366,9 +366,11 @@ def check_restore_version(actor: User, node: Node, version: FileVersion) -> None
 
 
 def queue_thumbnail(version: FileVersion) -> None:
-    """Ask the background job for a pending version's thumbnail. The job row is written in
-    the caller's transaction (with the database backend): no job for a rolled-back upload,
-    no upload without its job. A job that cannot be queued never fails the upload."""
+    """Ask the background job for a pending version's thumbnail. Called once the version's
+    rows are written, outside their own transaction (a job run inline must not hold it);
+    inside a caller's transaction the job row commits or rolls back with it. A job that
+    cannot be queued marks the thumbnail failed and never fails the upload; one lost in a
+    crash between the two leaves the version pending: `preau documents thumbnails`."""
     if version.thumbnail_state != ThumbnailState.PENDING:
         return
     from preau.documents.tasks import make_thumbnail  # the task module imports this one

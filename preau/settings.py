@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from preau.lib.env import env_bool, env_float, env_int, env_int_map, env_list, env_str
 
@@ -219,6 +220,17 @@ FILE_UPLOAD_HANDLERS = [
     "preau.documents.uploads.DiskUploadHandler",
 ]
 PREAU_UPLOAD_MAX_BYTES = env_int("PREAU_UPLOAD_MAX_BYTES", 2 * 1024**3)
+# Thumbnails (docs/documents.md, *Thumbnails*): made by a background job that decodes each
+# image in a child process; no thumbnail for an image of more pixels than this (read from
+# its header, before any decode), and the child's memory (address space) and CPU time caps.
+PREAU_IMAGE_MAX_PIXELS = env_int("PREAU_IMAGE_MAX_PIXELS", 50_000_000)
+PREAU_THUMBNAIL_MEMORY_MIB = env_int("PREAU_THUMBNAIL_MEMORY_MIB", 512)
+PREAU_THUMBNAIL_SECONDS = env_int("PREAU_THUMBNAIL_SECONDS", 30)
+for _name, _value, _least in (("PREAU_IMAGE_MAX_PIXELS", PREAU_IMAGE_MAX_PIXELS, 1),
+                              ("PREAU_THUMBNAIL_MEMORY_MIB", PREAU_THUMBNAIL_MEMORY_MIB, 64),
+                              ("PREAU_THUMBNAIL_SECONDS", PREAU_THUMBNAIL_SECONDS, 1)):
+    if _value < _least:
+        raise ImproperlyConfigured(f"{_name} must be at least {_least}, got {_value}")
 
 EMAIL_HOST = env_str("PREAU_EMAIL_HOST")
 if EMAIL_HOST:

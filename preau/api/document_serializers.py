@@ -18,7 +18,7 @@ from preau.api.serializers import (
     PersonRefSerializer,
 )
 from preau.documents.access import breadcrumb
-from preau.documents.models import FileVersion, Node
+from preau.documents.models import FileVersion, Node, ThumbnailState
 from preau.sharing.models import RIGHT_ORDER, Right, Share, Via
 
 RIGHTS_FIELD = serializers.ListField(
@@ -45,17 +45,27 @@ class NodeSerializer(OutputSerializer):
     owner = PersonRefSerializer(read_only=True)
     version = serializers.SerializerMethodField()
     has_thumbnail = serializers.SerializerMethodField()
+    thumbnail_status = serializers.SerializerMethodField(
+        help_text="The thumbnail of the current version: `none` (not an image), `pending` "
+                  "(being made by a background job), `ready`, `too_large` (more pixels "
+                  "than the instance's limit: no thumbnail, the file is kept), `failed` "
+                  "(the image could not be read); null for a folder.")
 
     class Meta:
         model = Node
         fields = ["id", "kind", "name", "size", "content_type", "parent", "app", "owner",
-                  "version", "has_thumbnail", "created_at", "updated_at"]
+                  "version", "has_thumbnail", "thumbnail_status", "created_at", "updated_at"]
 
     def get_version(self, node: Node) -> int | None:
         return node.current.number if node.current is not None else None
 
     def get_has_thumbnail(self, node: Node) -> bool:
         return bool(node.current is not None and node.current.thumbnail_key)
+
+    @extend_schema_field(serializers.ChoiceField(choices=ThumbnailState.choices,
+                                                 allow_null=True))
+    def get_thumbnail_status(self, node: Node) -> str | None:
+        return str(node.current.thumbnail_state) if node.current is not None else None
 
 
 class CrumbSerializer(OutputSerializer):

@@ -9,10 +9,13 @@ concurrent uploads can never together overshoot) and given back if anything fail
 from __future__ import annotations
 
 import logging
+import tempfile
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -25,9 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import State, User
-from preau.documents import storage
+from preau.documents import media, storage
 from preau.documents.access import node_rights
-from preau.documents.media import make_thumbnail, sniff_type
+from preau.documents.media import first_thumbnail_state, sniff_type
 from preau.documents.models import (
     DEFAULT_QUOTAS,
     UNSET_QUOTA,
@@ -38,6 +41,7 @@ from preau.documents.models import (
     NodeKind,
     Quota,
     QuotaDefault,
+    ThumbnailState,
 )
 from preau.documents.sizes import size_label
 from preau.sharing.actions import do_delete_resource_shares
@@ -258,13 +262,13 @@ def check_file_size(size: int) -> None:
                                          "limit": size_label(limit)})
 
 
-def _store(actor: User, content: IO[bytes] | UploadedFile, size: int) -> tuple[str, str, str]:
-    """Write the bytes; return (blob key, sniffed type, thumbnail key)."""
+def _store(actor: User, content: IO[bytes] | UploadedFile) -> tuple[str, str]:
+    """Write the bytes; return (blob key, sniffed type). No image is opened here: its
+    thumbnail is the job's (`queue_thumbnail`)."""
     key = storage.new_key()
     content_type = sniff_type(content)
     storage.save(key, content)
-    thumbnail = make_thumbnail(key, content_type, size)
-    return key, content_type, thumbnail
+    return key, content_type
 
 
 def do_upload(actor: User, upload: IO[bytes] | UploadedFile, *, name: str,
@@ -274,9 +278,9 @@ def do_upload(actor: User, upload: IO[bytes] | UploadedFile, *, name: str,
     assert size is not None
     owner = actor
     reserve_space(owner, size)
-    key = thumbnail = ""
+    key = ""
     try:
-        key, content_type, thumbnail = _store(actor, upload, size)
+        key, content_type = _store(actor, upload)
         with transaction.atomic():
             now = timezone.now()
             node = Node.objects.create(
@@ -286,13 +290,15 @@ def do_upload(actor: User, upload: IO[bytes] | UploadedFile, *, name: str,
                 size=size, content_type=content_type, created_at=now, updated_at=now)
             version = FileVersion.objects.create(
                 node=node, number=1, blob_key=key, size=size, content_type=content_type,
-                thumbnail_key=thumbnail, created_by=actor, created_at=now)
+                thumbnail_state=first_thumbnail_state(content_type, size), created_by=actor,
+                created_at=now)
             node.current = version
             node.save(update_fields=["current"])
     except BaseException:
         release_space(owner.pk, size)
-        storage.delete([key, thumbnail])
+        storage.delete([key])
         raise
+    queue_thumbnail(version)
     return node
 
 
@@ -324,23 +330,25 @@ def check_new_version(actor: User, node: Node, upload: UploadedFile) -> FileVers
             "%(owner)s: a new version counts in the owner's space. Ask them to free space, "
             "or copy the file into your documents.") % {
                 "size": size_label(size), "owner": owner.full_name}) from error
-    key = thumbnail = ""
+    key = ""
     try:
-        key, content_type, thumbnail = _store(actor, upload, size)
+        key, content_type = _store(actor, upload)
         with transaction.atomic():
             locked = Node.objects.select_for_update().get(pk=node.pk)
             number = (locked.versions.order_by("-number").values_list("number", flat=True)
                       .first() or 0) + 1
             version = FileVersion.objects.create(
                 node=locked, number=number, blob_key=key, size=size,
-                content_type=content_type, thumbnail_key=thumbnail, created_by=actor)
+                content_type=content_type,
+                thumbnail_state=first_thumbnail_state(content_type, size), created_by=actor)
             Node.objects.filter(pk=node.pk).update(
                 current=version, size=size, content_type=content_type,
                 updated_at=version.created_at)
     except BaseException:
         release_space(owner.pk, size)
-        storage.delete([key, thumbnail])
+        storage.delete([key])
         raise
+    queue_thumbnail(version)
     return version
 
 
@@ -352,6 +360,109 @@ def check_restore_version(actor: User, node: Node, version: FileVersion) -> None
     Node.objects.filter(pk=node.pk).update(current=version, size=version.size,
                                            content_type=version.content_type,
                                            updated_at=timezone.now())
+
+
+# -- thumbnails ------------------------------------------------------------------------------
+
+
+def queue_thumbnail(version: FileVersion) -> None:
+    """Ask the background job for a pending version's thumbnail. Called once the version's
+    rows are written, outside their own transaction (a job run inline must not hold it);
+    inside a caller's transaction the job row commits or rolls back with it. A job that
+    cannot be queued marks the thumbnail failed and never fails the upload; one lost in a
+    crash between the two leaves the version pending: `preau documents thumbnails`."""
+    if version.thumbnail_state != ThumbnailState.PENDING:
+        return
+    from preau.documents.tasks import make_thumbnail  # the task module imports this one
+
+    try:
+        make_thumbnail.enqueue(version.pk)
+    except Exception:
+        log.exception("thumbnail of version %s not queued", version.pk)
+        FileVersion.objects.filter(pk=version.pk).update(thumbnail_state=ThumbnailState.FAILED)
+    # The caller answers with this version: show what the job did if it ran inline.
+    version.refresh_from_db(fields=["thumbnail_state", "thumbnail_key", "width", "height"])
+
+
+def do_requeue_thumbnails(*, waiting_since: datetime, retry: set[str] | None = None) -> int:
+    """Queue again the thumbnails still pending since before `waiting_since` (their job was
+    lost with a worker), and those in the `retry` states (failed, too large: after the
+    limits were raised, or images stored before the job existed). Returns how many."""
+    versions = FileVersion.objects.filter(
+        content_type__in=media.THUMBNAIL_TYPES, size__lte=media.THUMBNAIL_MAX_SOURCE)
+    stale = Q(thumbnail_state=ThumbnailState.PENDING, created_at__lt=waiting_since)
+    again = Q(thumbnail_state__in=sorted(retry or ()))
+    ids = list(versions.filter(stale | again).order_by("pk").values_list("pk", flat=True))
+    queued = 0
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        FileVersion.objects.filter(pk__in=chunk).update(
+            thumbnail_state=ThumbnailState.PENDING, thumbnail_key="")
+        for version in FileVersion.objects.filter(pk__in=chunk).only("thumbnail_state"):
+            queue_thumbnail(version)
+            queued += 1
+    return queued
+
+
+def do_make_thumbnail(version_id: int) -> str:
+    """The job: decode a pending version's image in a child process (media.run_thumbnailer)
+    and record the outcome; returns the version's thumbnail state. Idempotent: a version
+    that is no longer pending (made, refused, deleted meanwhile) is left as it is. A failed
+    or refused decode leaves the file without thumbnail and says why in the log."""
+    version = (FileVersion.objects.filter(pk=version_id)
+               .only("blob_key", "content_type", "size", "thumbnail_state").first())
+    if version is None:
+        return ""
+    if version.thumbnail_state != ThumbnailState.PENDING:
+        return str(version.thumbnail_state)
+    expected = media.first_thumbnail_state(version.content_type, version.size)
+    if expected != ThumbnailState.PENDING:  # not an image, or a file too heavy to open
+        FileVersion.objects.filter(pk=version_id, thumbnail_state=ThumbnailState.PENDING).update(
+            thumbnail_state=expected)
+        return str(expected)
+    thumbnail = ""
+    with tempfile.TemporaryDirectory(prefix="thumb-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        try:
+            source = _local_copy(version.blob_key, Path(tmp))
+        except Exception:  # the blob is gone, or the storage did not answer
+            log.exception("no thumbnail for version %s: its bytes could not be read",
+                          version_id)
+            decoded = media.Decoded(ThumbnailState.FAILED, reason="bytes not readable")
+        else:
+            decoded = media.run_thumbnailer(source, version.content_type,
+                                            Path(tmp) / "thumbnail")
+        if decoded.thumbnail is not None:
+            thumbnail = storage.new_key("thumbs/")
+            with decoded.thumbnail.open("rb") as handle:
+                storage.save(thumbnail, handle)
+    updated = FileVersion.objects.filter(
+        pk=version_id, thumbnail_state=ThumbnailState.PENDING).update(
+            thumbnail_state=decoded.state, thumbnail_key=thumbnail, width=decoded.width,
+            height=decoded.height)
+    if not updated:  # deleted (or made by another run) while we decoded
+        storage.delete([thumbnail])
+        return str(FileVersion.objects.filter(pk=version_id)
+                   .values_list("thumbnail_state", flat=True).first() or "")
+    level = logging.INFO if decoded.state == ThumbnailState.READY else logging.WARNING
+    log.log(level, "thumbnail of version %s: %s%s (%sx%s pixels, child's peak %s KiB)",
+            version_id, decoded.state, f", {decoded.reason}" if decoded.reason else "",
+            decoded.width, decoded.height, decoded.peak_kib)
+    return str(decoded.state)
+
+
+def _local_copy(key: str, folder: Path) -> Path:
+    """A path the child process can open: the blob itself on the local disk, else a copy
+    streamed from the storage (1 MiB at a time) into the job's temporary folder."""
+    path = storage.open_local_path(key)
+    if path is not None:
+        if not Path(path).is_file():
+            raise FileNotFoundError(path)
+        return Path(path)
+    target = folder / "source"
+    with target.open("wb") as out:
+        for chunk in storage.stream(key):
+            out.write(chunk)
+    return target
 
 
 # -- folders, names, moves, copies ----------------------------------------------------------
@@ -414,17 +525,21 @@ def check_copy(actor: User, node: Node, target: Node | None) -> Node:
     total = sum(f.current.size for f in files if f.current)
     reserve_space(actor, total)
     keys: list[str] = []
+    waiting: list[FileVersion] = []  # copies of images whose thumbnail is still being made
     try:
         with transaction.atomic():
-            copy = _copy_tree(actor, node, target, keys)
+            copy = _copy_tree(actor, node, target, keys, waiting)
     except BaseException:
         release_space(actor.pk, total)
         storage.delete(keys)
         raise
+    for version in waiting:
+        queue_thumbnail(version)
     return copy
 
 
-def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str]) -> Node:
+def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str],
+               waiting: list[FileVersion]) -> Node:
     now = timezone.now()
     app = parent.app if parent else App.DOCUMENTS
     copy = Node.objects.create(
@@ -432,16 +547,26 @@ def _copy_tree(actor: User, node: Node, parent: Node | None, keys: list[str]) ->
         name=_free_name(parent, actor, app, node.name), path=parent.inner_path if parent else "/",
         app=app, size=node.size, content_type=node.content_type, created_at=now, updated_at=now)
     if node.kind == NodeKind.FILE and node.current is not None:
+        source = node.current
         key = storage.new_key()
         keys.append(key)
-        storage.copy(node.current.blob_key, key)
+        storage.copy(source.blob_key, key)
+        thumbnail = ""
+        if source.thumbnail_key:  # the same image: its thumbnail is copied, not made again
+            thumbnail = storage.new_key("thumbs/")
+            keys.append(thumbnail)
+            storage.copy(source.thumbnail_key, thumbnail)
         version = FileVersion.objects.create(
-            node=copy, number=1, blob_key=key, size=node.current.size,
-            content_type=node.current.content_type, created_by=actor, created_at=now)
+            node=copy, number=1, blob_key=key, size=source.size,
+            content_type=source.content_type, thumbnail_key=thumbnail,
+            thumbnail_state=source.thumbnail_state,
+            width=source.width, height=source.height, created_by=actor, created_at=now)
         copy.current = version
         copy.save(update_fields=["current"])
+        if version.thumbnail_state == ThumbnailState.PENDING:
+            waiting.append(version)
     for child in Node.objects.alive().filter(parent=node).select_related("current"):
-        _copy_tree(actor, child, copy, keys)
+        _copy_tree(actor, child, copy, keys, waiting)
     return copy
 
 

@@ -8,6 +8,7 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("Document space")
 
     def ready(self) -> None:
+        from preau.documents import checks  # noqa: F401  (registers the system checks)
         from preau.documents.access import SHAREABLE_NODE
         from preau.sharing.registry import register
 

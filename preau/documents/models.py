@@ -117,6 +117,17 @@ class Node(models.Model):
         return self.trashed_at is not None
 
 
+class ThumbnailState(models.TextChoices):
+    """A version's thumbnail: made by a background job (`documents.tasks`), never in the
+    request that stored the file."""
+
+    NONE = "none", _("no thumbnail for this type")
+    PENDING = "pending", _("being made")
+    READY = "ready", _("ready")
+    TOO_LARGE = "too_large", _("image too large")
+    FAILED = "failed", _("could not be made")
+
+
 class FileVersion(models.Model):
     node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
@@ -125,6 +136,13 @@ class FileVersion(models.Model):
     size = models.BigIntegerField(_("size"))
     content_type = models.CharField(_("type"), max_length=120)
     thumbnail_key = models.CharField(max_length=80, blank=True)
+    thumbnail_state = models.CharField(_("thumbnail"), max_length=10,
+                                       choices=ThumbnailState.choices,
+                                       default=ThumbnailState.NONE)
+    # An image's dimensions, read from its header by the thumbnail job (null until then, or
+    # when the header could not be read).
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     created_at = models.DateTimeField(_("uploaded on"), default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, related_name="+")

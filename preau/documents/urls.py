@@ -18,6 +18,7 @@ urlpatterns = [
     path("fichier/<int:node_id>/telecharger/", views.download, name="download"),
     path("fichier/<int:node_id>/apercu/", views.preview, name="preview"),
     path("fichier/<int:node_id>/miniature/", views.thumbnail, name="thumbnail"),
+    path("fichier/<int:node_id>/icone/", views.icon, name="icon"),
     path("fichier/<int:node_id>/versions/", views.new_version, name="new_version"),
     path("fichier/<int:node_id>/versions/<int:version_id>/restaurer/", views.restore_version,
          name="restore_version"),

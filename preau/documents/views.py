@@ -77,6 +77,7 @@ from preau.documents.media import INLINE_TYPES
 from preau.documents.models import App, FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
 from preau.documents.sizes import size_label
+from preau.documents.templatetags.documents_tags import ICON_POLLS
 from preau.sharing.models import Right
 
 PAGE_SIZE = 200
@@ -296,6 +297,19 @@ def thumbnail(request: HttpRequest, node_id: int) -> HttpResponse:
     if node.current is None or not node.current.thumbnail_key:
         raise Http404
     return thumbnail_response(node.current)
+
+
+@login_required
+@require_safe
+def icon(request: HttpRequest, node_id: int) -> HttpResponse:
+    """A file's icon, asked again by the listing while its thumbnail is being made (htmx):
+    the generic icon until the job is done, then the thumbnail; the icon stops asking after
+    a number of answers (`documents_tags.ICON_POLLS`; a page reloaded later shows the
+    thumbnail anyway)."""
+    node = access_node(_user(request), node_id, kind=NodeKind.FILE)
+    raw = request.GET.get("essai", "")
+    attempt = int(raw) if raw.isdigit() and len(raw) < 4 else ICON_POLLS
+    return render(request, "documents/_icon.html", {"node": node, "poll": attempt + 1})
 
 
 # Uploads ------------------------------------------------------------------------------------

@@ -25,6 +25,12 @@ from tests.documents.helpers import PNG_1PX, png_bytes, upload
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    """Thumbnails are made by a background job: here it runs inline (in a child process)."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 def _post_file(client, name="notes.txt", data=b"hello world\n", **extra):
     return client.post("/api/v1/documents/", {"file": SimpleUploadedFile(name, data), **extra},
                        format="multipart")

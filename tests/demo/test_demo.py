@@ -274,7 +274,17 @@ def test_demo_documents_are_shared_as_the_guide_lists(demo_world, db):
     folder = Node.objects.get(owner=teacher, name__startswith="Cahier mémo")
     assert folder in shared_with_me(pupil)
     picture = Node.objects.get(name="Sortie au musée.png")
-    assert picture.current.thumbnail_key and access_node(pupil, picture.pk)
+    assert access_node(pupil, picture.pk)
+    # Its thumbnail waits for the worker that `preau demo` starts beside the web server.
+    from django_tasks_db.models import DBTaskResult
+
+    from preau.documents.models import ThumbnailState
+    from preau.documents.tasks import make_thumbnail
+
+    version = picture.current
+    assert version.thumbnail_state == ThumbnailState.PENDING and not version.thumbnail_key
+    jobs = DBTaskResult.objects.filter(task_path=make_thumbnail.module_path, status="READY")
+    assert [version.pk] in [job.args_kwargs["args"] for job in jobs]
     progression = Node.objects.get(name="Progression annuelle.txt")
     assert Share.objects.filter(resource_id=progression.pk, via=Via.BOOKMARK).count() >= 1
     garden = Node.objects.get(name="Projet jardin.txt")

@@ -29,6 +29,13 @@ class Backend:
         return {str(p.relative_to(base)) for p in base.rglob("*") if p.is_file()}
 
 
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    """Background jobs (thumbnails) run inline, as `PREAU_TASKS_BACKEND=immediate` does; the
+    decode itself still happens in a child process."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture(params=["local", "s3"])
 def backend(request, settings) -> Backend:
     """Runs the test twice: on the local disk, then on S3 (a moto server on loopback)."""

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from preau.api.serializers import OutputSerializer
-from preau.messaging.access import TRASH
+from preau.messaging.access import TRASH, copy_attachments
 from preau.messaging.models import Address, Attachment, MessageCopy
 from preau.messaging.text import plain_text, safe_html
 
@@ -56,6 +56,14 @@ class AttachmentSerializer(OutputSerializer):
         fields = ["id", "name", "size", "content_type"]
 
 
+class CopyAttachmentSerializer(AttachmentSerializer):
+    refused = serializers.BooleanField(help_text="You removed it from your copy: listed, "
+                                                 "no longer available to you.")
+
+    class Meta(AttachmentSerializer.Meta):
+        fields = [*AttachmentSerializer.Meta.fields, "refused"]
+
+
 class PersonNameSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -99,7 +107,7 @@ class MessageSummarySerializer(OutputSerializer):
 class MessageDetailSerializer(MessageSummarySerializer):
     body = serializers.SerializerMethodField(help_text="Sanitised HTML.")
     text = serializers.SerializerMethodField(help_text="The body as plain text.")
-    attachments = AttachmentSerializer(source="message.attachments", many=True)
+    attachments = serializers.SerializerMethodField()
 
     class Meta(MessageSummarySerializer.Meta):
         fields = [*MessageSummarySerializer.Meta.fields, "body", "text", "attachments"]
@@ -109,6 +117,10 @@ class MessageDetailSerializer(MessageSummarySerializer):
 
     def get_text(self, copy: MessageCopy) -> str:
         return plain_text(copy.message.body)
+
+    @extend_schema_field(CopyAttachmentSerializer(many=True))
+    def get_attachments(self, copy: MessageCopy) -> list[dict[str, Any]]:
+        return list(CopyAttachmentSerializer(copy_attachments(copy), many=True).data)
 
 
 class ComposeSerializer(serializers.Serializer):
@@ -139,6 +151,13 @@ class MoveSerializer(serializers.Serializer):
 
 class MailFreedSerializer(serializers.Serializer):
     freed = serializers.IntegerField(help_text="Bytes given back to your quota.")
+
+
+class SendLimitSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until this message can be sent (also in the "
+                                   "Retry-After header); null: change it first.")
 
 
 class RecipientsFullSerializer(serializers.Serializer):

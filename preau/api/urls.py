@@ -63,6 +63,8 @@ mail_urls = [
     route(f"mail/messages/{ID}/restore", messaging.MessageRestoreView, "api-mail-restore"),
     route(f"mail/messages/{ID}/unread", messaging.MessageUnreadView, "api-mail-unread"),
     route(f"mail/messages/{ID}/move", messaging.MessageMoveView, "api-mail-move"),
+    route(f"mail/messages/{ID}/attachments/{ATT}", messaging.MessageAttachmentView,
+          "api-mail-message-attachment"),
     route(f"mail/messages/{ID}/attachments/{ATT}/content", messaging.AttachmentContentView,
           "api-mail-attachment"),
     route("mail/trash/empty", messaging.EmptyMailTrashView, "api-mail-trash-empty"),

@@ -331,9 +331,9 @@ PREAU_MAIL_RECIPIENTS_PER_HOUR = env_int_map_over(
     _PROFILES)
 PREAU_MAIL_ATTACHMENT_BYTES_PER_MESSAGE = _mib_to_bytes(env_int_map_over(
     "PREAU_MAIL_ATTACHMENT_MIB_PER_MESSAGE_BY_PROFILE",
-    {"Teacher": 4096, "Personnel": 4096, "Student": 50, "Relative": 100, "Guest": 100},
+    {"Teacher": 8192, "Personnel": 8192, "Student": 50, "Relative": 100, "Guest": 100},
     _PROFILES))
 PREAU_MAIL_ATTACHMENT_BYTES_PER_DAY = _mib_to_bytes(env_int_map_over(
     "PREAU_MAIL_ATTACHMENT_MIB_PER_DAY_BY_PROFILE",
-    {"Teacher": 20480, "Personnel": 20480, "Student": 200, "Relative": 500, "Guest": 500},
+    {"Teacher": 32768, "Personnel": 32768, "Student": 200, "Relative": 500, "Guest": 500},
     _PROFILES))

@@ -640,7 +640,8 @@ def destroy_copies(copy_ids: Iterable[int]) -> int:
         if orphans:
             Message.objects.filter(parent_id__in=orphans).update(parent=None)
             Message.objects.filter(pk__in=orphans).delete()
-        _forget_attachments([a for a in unheld if a[1] not in set(orphans)])
+        gone = set(orphans)  # their attachments' rows went with them
+        _forget_attachments([a for a in unheld if a[1] not in gone])
         keys = [key for _pk, _message, key in unheld]
         if keys:
             transaction.on_commit(lambda: storage.delete(keys))

@@ -128,17 +128,17 @@ def refusal_by_itself(sender: User, people: int, size: int) -> Refusal | None:
     return Refusal(" ".join(reasons), None)
 
 
-def _retry_at(rows: list[tuple[datetime.datetime, int, int]], column: int,
-              window: datetime.timedelta, now: datetime.datetime, excess: int,
-              ) -> datetime.datetime:
-    """When enough of the oldest messages have left the window to take `excess` off."""
+def _retry_at(sent: list[tuple[datetime.datetime, int]], window: datetime.timedelta,
+              now: datetime.datetime, excess: int) -> datetime.datetime:
+    """When enough of the oldest messages (`sent`: when, and how much each counts, oldest
+    first) have left the window to take `excess` off."""
     gone = 0
-    for row in rows:
-        if row[0] <= now - window:
+    for sent_at, amount in sent:
+        if sent_at <= now - window:
             continue
-        gone += 1 if column == 0 else row[column]
+        gone += amount
         if gone >= excess:
-            return row[0] + window
+            return sent_at + window
     return now + window  # not reached: the rows changed under us; a safe answer
 
 
@@ -166,20 +166,22 @@ def refusal_for_now(sender: User, people: int, size: int,
                              bytes=Sum("recipient_bytes"))
     messages, reached, charged = (figures["messages"] or 0, figures["people"] or 0,
                                   figures["bytes"] or 0)
-    over: list[tuple[int, datetime.timedelta, int, str]] = []  # column, window, excess, kind
+    over: list[tuple[str, datetime.timedelta, int]] = []  # kind, window, excess
     if limits.messages_per_hour is not None and messages + 1 > limits.messages_per_hour:
-        over.append((0, HOUR, messages + 1 - limits.messages_per_hour, "messages"))
+        over.append(("messages", HOUR, messages + 1 - limits.messages_per_hour))
     if limits.recipients_per_hour is not None and reached + people > limits.recipients_per_hour:
-        over.append((1, HOUR, reached + people - limits.recipients_per_hour, "people"))
+        over.append(("people", HOUR, reached + people - limits.recipients_per_hour))
     if daily and limits.bytes_per_day is not None and charged + total > limits.bytes_per_day:
-        over.append((2, DAY, charged + total - limits.bytes_per_day, "bytes"))
+        over.append(("bytes", DAY, charged + total - limits.bytes_per_day))
     if not over:
         return None
-    rows = list(sent.order_by("sent_at", "pk").values_list("sent_at", "recipient_count",
-                                                           "recipient_bytes"))
+    rows = [(sent_at, {"messages": 1, "people": count, "bytes": size_sent})
+            for sent_at, count, size_sent in sent.order_by("sent_at", "pk").values_list(
+                "sent_at", "recipient_count", "recipient_bytes") if sent_at is not None]
     # Say the limit that keeps the sender waiting longest: then the message can go.
-    when, kind = max(((_retry_at(rows, column, span, now, excess), kind)
-                      for column, span, excess, kind in over), key=lambda pair: pair[0])
+    when, kind = max(((_retry_at([(at, amounts[kind]) for at, amounts in rows], span, now,
+                                 excess), kind) for kind, span, excess in over),
+                     key=lambda pair: pair[0])
     profile = _profile(sender)
     local = timezone.localtime(when)
     if kind == "messages":

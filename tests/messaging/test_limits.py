@@ -29,6 +29,7 @@ from preau.messaging.actions import (
     SendLimitReached,
     check_compose_and_send,
     check_delete_for_good,
+    check_refuse_attachment,
     check_send,
     check_trash,
     do_deliver_notice,
@@ -129,6 +130,10 @@ def test_the_daily_cap_counts_the_messages_of_the_last_24_hours(personas, settin
         send(p.pupil, to, files=file)
         # Without attachment, the daily cap does not apply.
         send(p.pupil, to, subject="Sans pièce jointe")
+    # Recipients refusing the attachments give the sender no allowance back.
+    first = Message.objects.filter(sender=p.pupil).order_by("sent_at").first()
+    assert first is not None
+    check_refuse_attachment(p.parent, copy_of(p.parent, first), first.attachments.get())
     with time_machine.travel(at(12, 16), tick=False):
         third = draft(p.pupil, to, files=file)
         with pytest.raises(MessagingError) as refused:
@@ -137,10 +142,10 @@ def test_the_daily_cap_counts_the_messages_of_the_last_24_hours(personas, settin
     assert "vos messages des dernières 24 heures comptent déjà pour 200 Ko" in text
     assert "au plus 250 Ko de pièces jointes par 24 heures" in text
     assert "Vous pourrez l\u2019envoyer à partir du 13/03/2024 09:00." in text
-    assert quota_of(p.parent).used == 100 * KIB  # the two sent, not the third
+    assert quota_of(p.parent).used == 50 * KIB  # the second; not the refused, not the third
     with time_machine.travel(at(13, 9, 0, 1), tick=False):
         check_send(p.pupil, third)  # the first one left the window
-    assert quota_of(p.parent).used == 150 * KIB
+    assert quota_of(p.parent).used == 100 * KIB
 
 
 # -- messages and recipients per hour -----------------------------------------------------
@@ -381,6 +386,26 @@ def test_settings_per_profile_from_the_environment(monkeypatch):
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                             text=True, check=False)
     assert result.returncode != 0 and "unknown key(s) Pupil" in result.stderr
+
+
+def test_the_migration_counts_the_sends_of_the_last_day(personas):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "preau.messaging.migrations.0003_sending_limits_and_refused_attachments")
+    p = personas
+    recent = send(p.teacher, [f"user:{p.parent.pk}", f"user:{p.colleague.pk}"],
+                  files=[("a.pdf", b"%PDF-1.4" + b"a" * 92)])
+    with time_machine.travel(datetime.datetime.now(tz=PARIS) - datetime.timedelta(days=2)):
+        old = send(p.teacher, [f"user:{p.parent.pk}"])
+    Message.objects.update(recipient_count=0, recipient_bytes=0)
+    migration.count_recent_sends(apps, None)
+    recent.refresh_from_db()
+    old.refresh_from_db()
+    assert (recent.recipient_count, recent.recipient_bytes) == (2, 200)
+    assert (old.recipient_count, old.recipient_bytes) == (0, 0)  # out of every window
 
 
 # -- query counts of the send path: fixed, whatever the number of people reached ------------

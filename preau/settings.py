@@ -12,7 +12,15 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from preau.lib.env import env_bool, env_float, env_int, env_int_map, env_list, env_str
+from preau.lib.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_int_map,
+    env_int_map_over,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("PREAU_DATA_DIR", str(Path.cwd() / "var"))).resolve()
@@ -314,3 +322,30 @@ PREAU_FEED_MISSING_THRESHOLD = env_float("PREAU_FEED_MISSING_THRESHOLD", 0.10)
 # the run writes (preau/feeds/parsers/ahead.py); 0: every AAF run; negative: never.
 PREAU_FEED_PARSE_AHEAD_MIB = env_int("PREAU_FEED_PARSE_AHEAD_MIB", 8)
 PREAU_FEED_HOLD_MIN_ACCOUNTS = env_int("PREAU_FEED_HOLD_MIN_ACCOUNTS", 10)
+
+# Messagerie: sending limits per profile, checked at every send (docs/messaging.md, *Sending
+# limits*). A negative value removes that limit for the profile. ENT admins are exempt from
+# the hourly limits, not from the attachment caps. The caps count attachment bytes times the
+# people reached, and are set in MiB (held here in bytes).
+_PROFILES = ("Teacher", "Personnel", "Student", "Relative", "Guest")  # accounts' Profile
+
+
+def _mib_to_bytes(values: dict[str, int]) -> dict[str, int]:
+    return {key: value * 1024**2 if value >= 0 else value for key, value in values.items()}
+
+
+PREAU_MAIL_MESSAGES_PER_HOUR = env_int_map_over(
+    "PREAU_MAIL_MESSAGES_PER_HOUR_BY_PROFILE",
+    {"Teacher": 100, "Personnel": 100, "Student": 15, "Relative": 30, "Guest": 30}, _PROFILES)
+PREAU_MAIL_RECIPIENTS_PER_HOUR = env_int_map_over(
+    "PREAU_MAIL_RECIPIENTS_PER_HOUR_BY_PROFILE",
+    {"Teacher": 3000, "Personnel": 3000, "Student": 30, "Relative": 60, "Guest": 60},
+    _PROFILES)
+PREAU_MAIL_ATTACHMENT_BYTES_PER_MESSAGE = _mib_to_bytes(env_int_map_over(
+    "PREAU_MAIL_ATTACHMENT_MIB_PER_MESSAGE_BY_PROFILE",
+    {"Teacher": 8192, "Personnel": 8192, "Student": 50, "Relative": 100, "Guest": 100},
+    _PROFILES))
+PREAU_MAIL_ATTACHMENT_BYTES_PER_DAY = _mib_to_bytes(env_int_map_over(
+    "PREAU_MAIL_ATTACHMENT_MIB_PER_DAY_BY_PROFILE",
+    {"Teacher": 32768, "Personnel": 32768, "Student": 200, "Relative": 500, "Guest": 500},
+    _PROFILES))

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from preau.api.serializers import OutputSerializer
-from preau.messaging.access import TRASH
+from preau.messaging.access import TRASH, copy_attachments
 from preau.messaging.models import Address, Attachment, MessageCopy
 from preau.messaging.text import plain_text, safe_html
 
@@ -54,6 +54,14 @@ class AttachmentSerializer(OutputSerializer):
     class Meta:
         model = Attachment
         fields = ["id", "name", "size", "content_type"]
+
+
+class CopyAttachmentSerializer(AttachmentSerializer):
+    refused = serializers.BooleanField(help_text="You removed it from your copy: listed, "
+                                                 "no longer available to you.")
+
+    class Meta(AttachmentSerializer.Meta):
+        fields = [*AttachmentSerializer.Meta.fields, "refused"]
 
 
 class PersonNameSerializer(serializers.Serializer):
@@ -102,7 +110,7 @@ class MessageDetailSerializer(MessageSummarySerializer):
 
     body = serializers.SerializerMethodField(help_text="Sanitised HTML.")
     text = serializers.SerializerMethodField(help_text="The body as plain text.")
-    attachments = AttachmentSerializer(source="message.attachments", many=True)
+    attachments = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
     other_participants = serializers.SerializerMethodField()
 
@@ -122,6 +130,10 @@ class MessageDetailSerializer(MessageSummarySerializer):
 
     def get_text(self, copy: MessageCopy) -> str:
         return plain_text(copy.message.body)
+
+    @extend_schema_field(CopyAttachmentSerializer(many=True))
+    def get_attachments(self, copy: MessageCopy) -> list[dict[str, Any]]:
+        return list(CopyAttachmentSerializer(copy_attachments(copy), many=True).data)
 
 
 class ComposeSerializer(serializers.Serializer):
@@ -167,6 +179,13 @@ class MoveSerializer(serializers.Serializer):
 
 class MailFreedSerializer(serializers.Serializer):
     freed = serializers.IntegerField(help_text="Bytes given back to your quota.")
+
+
+class SendLimitSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until this message can be sent (also in the "
+                                   "Retry-After header); null: change it first.")
 
 
 class RecipientsFullSerializer(serializers.Serializer):

@@ -3,16 +3,20 @@
 Same rules as the pages: a message is reached through the caller's own copy (404 for anyone
 else, whether it exists or not), writes go through `preau.messaging.actions`. A refused
 action answers 400 with its message in `detail`; a send refused because some participant's
-space is full answers 413 with `names`. Sending: POST a JSON message to `mail/messages`
+space is full answers 413 with `names`; a send over the sender's sending limits answers 429
+with `retry_after` (seconds, and the Retry-After header), or 400 with `retry_after` null when
+the message itself is over a limit. Sending: POST a JSON message to `mail/messages`
 (recipients as "user:ID" / "group:ID"); with attachments, first create a draft, upload its
 files one per request (multipart, field `file`), then send the draft.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.http import HttpResponseBase
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -35,6 +39,7 @@ from preau.api.message_serializers import (
     RecipientsFullSerializer,
     ReplyDraftSerializer,
     ReplySerializer,
+    SendLimitSerializer,
     SendSerializer,
 )
 from preau.api.pagination import ApiPagination
@@ -45,12 +50,14 @@ from preau.messaging import access
 from preau.messaging.actions import (
     MessagingError,
     RecipientsFull,
+    SendLimitReached,
     check_add_attachment,
     check_create_folder,
     check_delete_folder,
     check_delete_for_good,
     check_forward,
     check_move,
+    check_refuse_attachment,
     check_remove_attachment,
     check_rename_folder,
     check_reply,
@@ -70,9 +77,21 @@ KEY = OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, descripti
 FULL = OpenApiResponse(RecipientsFullSerializer, description=(
     "Not sent: these participants' spaces cannot hold the attachments; nothing was sent, "
     "the draft is kept."))
+LIMITED = OpenApiResponse(SendLimitSerializer, description=(
+    "Not sent: over one of your sending limits (docs/messaging.md). 429: the same message "
+    "can go in `retry_after` seconds (also the Retry-After header); 400 with `retry_after` "
+    "null: the message by itself is over a limit (too many people, attachments too large for "
+    "so many), change it. Nothing was sent, the draft is kept."))
 BINARY = OpenApiResponse(OpenApiTypes.BINARY, description=(
     "The bytes, with the name in Content-Disposition; images and PDF inline with "
     "`inline=1`, everything else as application/octet-stream."))
+
+
+def retry_after(refusal: SendLimitReached) -> int | None:
+    """Whole seconds until the refused message can go (None: it must change first)."""
+    if refusal.retry_at is None:
+        return None
+    return max(1, math.ceil((refusal.retry_at - timezone.now()).total_seconds()))
 
 
 class MailApiView(ApiView, GenericAPIView):
@@ -83,9 +102,15 @@ class MailApiView(ApiView, GenericAPIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, MessagingError):
             body: dict[str, Any] = {"detail": str(exc)}
+            headers: dict[str, str] = {}
             if isinstance(exc, RecipientsFull):
                 body["names"] = exc.names
-            response = Response(body, status=exc.status)
+            if isinstance(exc, SendLimitReached):
+                wait = retry_after(exc)
+                body["retry_after"] = wait
+                if wait is not None:
+                    headers["Retry-After"] = str(wait)
+            response = Response(body, status=exc.status, headers=headers)
             response.exception = True
             return response
         return super().handle_exception(exc)
@@ -163,7 +188,8 @@ class MailFolderMessagesView(MailApiView):
 
 class MessageListView(MailApiView):
     @extend_schema(tags=["messaging"], request=SendSerializer,
-                   responses={201: MessageDetailSerializer, 400: REFUSED, 413: FULL},
+                   responses={201: MessageDetailSerializer, 400: LIMITED, 413: FULL,
+                              429: LIMITED},
                    summary="Send a message",
                    description="To people and groups within your reach (groups are expanded "
                                "into their members now). With `draft`, that draft is updated "
@@ -312,7 +338,8 @@ class DraftDetailView(MailApiView):
 
 class DraftSendView(MailApiView):
     @extend_schema(tags=["messaging"], parameters=[ID], request=None,
-                   responses={200: MessageDetailSerializer, 400: REFUSED, 413: FULL},
+                   responses={200: MessageDetailSerializer, 400: LIMITED, 413: FULL,
+                              429: LIMITED},
                    summary="Send a draft")
     def post(self, request: Request, pk: int) -> Response:
         user = self.user()
@@ -343,6 +370,22 @@ class DraftAttachmentDetailView(MailApiView):
         draft: Message = access.access_draft(user, pk).message
         check_remove_attachment(user, draft, attachment_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageAttachmentView(MailApiView):
+    @extend_schema(tags=["messaging"], parameters=[ID, ATTACHMENT_ID], request=None,
+                   responses={200: MailFreedSerializer, 400: REFUSED},
+                   summary="Refuse an attachment: remove it from my copy",
+                   description="The message stays in my mailbox and the other participants "
+                               "keep the attachment; it is no longer available to me and its "
+                               "bytes go back to my quota at once (`freed`). 404 for an "
+                               "attachment I no longer hold. A draft's attachments are "
+                               "removed with `DELETE mail/drafts/{id}/attachments/{id}`.")
+    def delete(self, request: Request, pk: int, attachment_id: int) -> Response:
+        user = self.user()
+        copy = access.access_copy(user, pk)
+        item = access.access_attachment(user, pk, attachment_id)
+        return Response({"freed": check_refuse_attachment(user, copy, item)})
 
 
 class AttachmentContentView(MailApiView):

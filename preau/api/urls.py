@@ -65,6 +65,8 @@ mail_urls = [
     route(f"mail/messages/{ID}/move", messaging.MessageMoveView, "api-mail-move"),
     route(f"mail/messages/{ID}/reply", messaging.MessageReplyView, "api-mail-reply"),
     route(f"mail/messages/{ID}/forward", messaging.MessageForwardView, "api-mail-forward"),
+    route(f"mail/messages/{ID}/attachments/{ATT}", messaging.MessageAttachmentView,
+          "api-mail-message-attachment"),
     route(f"mail/messages/{ID}/attachments/{ATT}/content", messaging.AttachmentContentView,
           "api-mail-attachment"),
     route("mail/trash/empty", messaging.EmptyMailTrashView, "api-mail-trash-empty"),

@@ -1,6 +1,7 @@
 """Typed readers for environment variables: a bad value fails loudly at start."""
 
 import os
+from collections.abc import Collection, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -64,3 +65,16 @@ def env_int_map(name: str) -> dict[str, int]:
             raise ImproperlyConfigured(
                 f"{name} must look like Student=30,Relative=60, got {raw!r}") from None
     return result
+
+
+def env_int_map_over(name: str, defaults: Mapping[str, int],
+                     keys: Collection[str]) -> dict[str, int]:
+    """`defaults`, with the values set in `name` (`Student=30,Relative=60`) over them. A key
+    outside `keys` stops the start: a misspelt profile would silently keep its default."""
+    given = env_int_map(name)
+    unknown = sorted(set(given) - set(keys))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name}: unknown key(s) {', '.join(unknown)}; expected some of "
+            f"{', '.join(keys)}")
+    return {**defaults, **given}

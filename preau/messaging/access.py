@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +20,14 @@ from preau.accounts.models import User
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group
 from preau.directory.queries import hidden_count, name_filter, seen_by
-from preau.messaging.models import Attachment, MailFolder, Message, MessageCopy, SystemFolder
+from preau.messaging.models import (
+    Attachment,
+    MailFolder,
+    Message,
+    MessageCopy,
+    RefusedAttachment,
+    SystemFolder,
+)
 
 TRASH = "trash"
 SYSTEM_KEYS = (SystemFolder.INBOX.value, SystemFolder.SENT.value, SystemFolder.DRAFTS.value,
@@ -51,13 +58,23 @@ def access_draft(user: User, message_id: int) -> MessageCopy:
 
 
 def access_attachment(user: User, message_id: int, attachment_id: int) -> Attachment:
-    """An attachment of a message the user holds a copy of (trash included), or 404."""
+    """An attachment of a message the user holds a copy of (trash included) and has not
+    refused (removed from that copy), or 404."""
     attachment = (Attachment.objects.filter(pk=attachment_id, message_id=message_id,
                                             message__copies__user=user)
+                  .exclude(refusals__copy__user=user)
                   .select_related("message").first())
     if attachment is None:
         raise Http404
     return attachment
+
+
+def copy_attachments(copy: MessageCopy) -> list[Attachment]:
+    """The attachments of a copy's message, each with `refused`: True for those the copy's
+    holder removed from it (listed, no longer available to them). One query."""
+    refused = RefusedAttachment.objects.filter(copy_id=copy.pk, attachment_id=OuterRef("pk"))
+    return list(Attachment.objects.filter(message_id=copy.message_id)
+                .annotate(refused=Exists(refused)))
 
 
 def access_mail_folder(user: User, folder_id: int) -> MailFolder:

@@ -11,10 +11,20 @@ transaction that first locks the recipients' quota rows: if anyone lacks the spa
 is sent, nobody is charged, the draft stays, and the error names who is full. Each copy
 records what it charged (`MessageCopy.charged`); deleting the copy for good (or emptying the
 trash) gives it back. The message and its attachments' bytes go with the last copy.
+
+A participant may refuse to keep an attachment (`check_refuse_attachment`): it leaves their
+copy and gives its bytes back to their quota at once; the bytes stay stored while any copy
+still holds the attachment, and go (after commit) with the last holder.
+
+Sending limits (`messaging.limits`): attachment bytes times people reached per message and per
+24 hours, messages and people per hour, per profile. Checked by `check_send`, the one way a
+person's message leaves (composer, API, replies, forwards), before anything is written;
+Préau's own notices (`do_deliver_notice`) are not limited.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,7 +33,8 @@ from typing import IO, TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 from django.utils.html import escape
@@ -55,6 +66,7 @@ from preau.documents.models import (
     QuotaDefault,
 )
 from preau.documents.sizes import size_label
+from preau.messaging.limits import refusal_by_itself, refusal_for_now
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -62,6 +74,7 @@ from preau.messaging.models import (
     MailFolder,
     Message,
     MessageCopy,
+    RefusedAttachment,
     SystemFolder,
 )
 from preau.messaging.text import MAX_BODY, from_input
@@ -87,6 +100,16 @@ class RecipientsFull(MessagingError):
     def __init__(self, message: str, names: list[str]) -> None:
         super().__init__(message)
         self.names = names
+
+
+class SendLimitReached(MessagingError):
+    """The send was refused by the sender's sending limits (`messaging.limits`): 429 when
+    the same message can go later (`retry_at`), 400 when it must change first."""
+
+    def __init__(self, message: str, retry_at: datetime.datetime | None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+        self.status = 429 if retry_at is not None else 400
 
 
 # -- recipients -----------------------------------------------------------------------------
@@ -355,9 +378,16 @@ def _check_still_reachable(sender: User, message: Message) -> list[Address]:
     return addresses
 
 
+def _lock_sender(sender: User) -> None:
+    """One sender's sends take turns (the sending limits count what went before): two sends
+    at once cannot both take the last place. Only the sender's own row is locked, first."""
+    list(User.objects.select_for_update().filter(pk=sender.pk).values_list("pk", flat=True))
+
+
 def check_send(sender: User, draft: Message) -> Message:
     """Send a draft: every recipient (groups expanded now) gets a copy in Réception, the
-    sender's copy goes to Envoyés. All or nothing (see the module's note on quotas)."""
+    sender's copy goes to Envoyés. All or nothing (see the module's note on quotas), and
+    within the sender's sending limits (refused before anything is written)."""
     if not draft.is_draft or draft.sender_id != sender.pk:
         raise MessagingError(_("This message has already been sent."))
     addresses = _check_still_reachable(sender, draft)
@@ -367,14 +397,23 @@ def check_send(sender: User, draft: Message) -> Message:
     if not recipients:
         raise MessagingError(_("Not sent: the chosen groups have no members."))
     size = draft.attachments_size
+    refusal = refusal_by_itself(sender, len(recipients), size)
+    if refusal is not None:
+        raise SendLimitReached(refusal.message, refusal.retry_at)
     try:
         with transaction.atomic():
+            _lock_sender(sender)
             locked = Message.objects.select_for_update().get(pk=draft.pk)
             if not locked.is_draft:
                 raise MessagingError(_("This message has already been sent."))
-            nearly_full = set(_charge_all([u.pk for u in recipients], size) if size else [])
             now = timezone.now()
-            Message.objects.filter(pk=draft.pk).update(sent_at=now, updated_at=now)
+            refusal = refusal_for_now(sender, len(recipients), size, now)
+            if refusal is not None:
+                raise SendLimitReached(refusal.message, refusal.retry_at)
+            nearly_full = set(_charge_all([u.pk for u in recipients], size) if size else [])
+            Message.objects.filter(pk=draft.pk).update(
+                sent_at=now, updated_at=now, recipient_count=len(recipients),
+                recipient_bytes=size * len(recipients))
             groups = {g.pk: g.name for g in Group.objects.filter(
                 pk__in=[a.group_id for a in addresses if a.group_id])}
             for address in addresses:  # the labels as they are when the message leaves
@@ -389,6 +428,7 @@ def check_send(sender: User, draft: Message) -> Message:
     except _NoSpace as no_space:
         raise _recipients_full(no_space.full, size) from None
     draft.sent_at = now
+    draft.recipient_count, draft.recipient_bytes = len(recipients), size * len(recipients)
     for user in recipients:
         if user.pk in nearly_full:
             check_quota_warning(user)
@@ -500,7 +540,7 @@ def check_reply(user: User, copy: MessageCopy, *, reply_all: bool = False) -> Re
 def check_forward(user: User, copy: MessageCopy) -> Message:
     """A draft with the message and copies of its attachments (charged to the user)."""
     message = copy.message
-    attachments = list(message.attachments.all())
+    attachments = list(message.attachments.exclude(refusals__copy=copy))  # what I still hold
     total = sum(a.size for a in attachments)
     if total:
         try:
@@ -579,8 +619,8 @@ def do_empty_trash(user: User) -> int:
 
 
 def destroy_copies(copy_ids: Iterable[int]) -> int:
-    """Remove copies and give their charges back; a message nobody holds any more goes, with
-    its attachments' bytes (after commit)."""
+    """Remove copies and give their charges back; a message nobody holds any more goes, and
+    so does an attachment no remaining copy holds, with its bytes (after commit)."""
     copy_ids = list(copy_ids)
     if not copy_ids:
         return 0
@@ -598,17 +638,77 @@ def destroy_copies(copy_ids: Iterable[int]) -> int:
         MessageCopy.objects.filter(pk__in=copy_ids).delete()
         orphans = list(Message.objects.filter(pk__in=message_ids, copies__isnull=True)
                        .values_list("pk", flat=True))
-        keys = list(Attachment.objects.filter(message_id__in=orphans)
-                    .values_list("blob_key", flat=True))
+        unheld = _unheld_attachments(message_ids)  # the orphans' too
         if orphans:
             Message.objects.filter(parent_id__in=orphans).update(parent=None)
             Message.objects.filter(pk__in=orphans).delete()
+        gone = set(orphans)  # their attachments' rows went with them
+        _forget_attachments([a for a in unheld if a[1] not in gone])
+        keys = [key for _pk, _message, key in unheld]
+        if keys:
             transaction.on_commit(lambda: storage.delete(keys))
         for user_id, size in freed.items():
             release_space(user_id, size)
     for user in User.objects.filter(pk__in=[uid for uid, size in freed.items() if size]):
         check_quota_warning(user)
     return sum(freed.values())
+
+
+def _unheld_attachments(message_ids: list[int]) -> list[tuple[int, int, str]]:
+    """(id, message id, blob key) of these messages' attachments that no copy holds: no copy
+    is left, or every copy left refused it. One query."""
+    refused_here = RefusedAttachment.objects.filter(copy_id=OuterRef("pk"),
+                                                    attachment_id=OuterRef(OuterRef("pk")))
+    holders = MessageCopy.objects.filter(message_id=OuterRef("message_id")).filter(
+        ~Exists(refused_here))
+    return list(Attachment.objects.filter(message_id__in=message_ids).filter(~Exists(holders))
+                .values_list("pk", "message_id", "blob_key"))
+
+
+def _forget_attachments(unheld: list[tuple[int, int, str]]) -> None:
+    """Delete the rows of attachments nobody holds (their messages stay) and recount their
+    messages' `attachments_size`; the caller deletes the bytes after commit."""
+    if not unheld:
+        return
+    Attachment.objects.filter(pk__in=[pk for pk, _message, _key in unheld]).delete()
+    remaining = (Attachment.objects.filter(message_id=OuterRef("pk")).order_by()
+                 .values("message_id").annotate(total=Sum("size")).values("total"))
+    Message.objects.filter(pk__in={message for _pk, message, _key in unheld}).update(
+        attachments_size=Coalesce(Subquery(remaining), 0))
+
+
+def check_refuse_attachment(user: User, copy: MessageCopy, attachment: Attachment) -> int:
+    """Refuse to keep an attachment: it leaves my copy of the message (the message stays in
+    my mailbox; the sender and the other recipients keep it) and its bytes go back to my
+    quota at once; I can no longer open, forward or copy it. Its bytes stay stored while any
+    copy holds it and go, after commit, with the last holder. Returns the bytes given back."""
+    if copy.user_id != user.pk or attachment.message_id != copy.message_id:
+        raise MessagingError(_("This message is not in your mailbox."))
+    if copy.message.is_draft:
+        raise MessagingError(_("Remove a draft's attachments in the composer."))
+    with transaction.atomic():
+        # The message's lock: holders refusing or deleting at once see each other.
+        list(Message.objects.select_for_update().filter(pk=copy.message_id)
+             .values_list("pk", flat=True))
+        charged = (MessageCopy.objects.filter(pk=copy.pk, user=user)
+                   .values_list("charged", flat=True).first())
+        held = Attachment.objects.filter(pk=attachment.pk).exclude(
+            refusals__copy_id=copy.pk).exists()
+        if charged is None or not held:
+            raise MessagingError(_("This attachment is no longer in your copy of the "
+                                   "message."))
+        RefusedAttachment.objects.create(copy_id=copy.pk, attachment_id=attachment.pk)
+        freed = min(attachment.size, charged)
+        MessageCopy.objects.filter(pk=copy.pk).update(charged=F("charged") - freed)
+        release_space(user.pk, freed)
+        unheld = _unheld_attachments([copy.message_id])
+        _forget_attachments(unheld)
+        keys = [key for _pk, _message, key in unheld]
+        if keys:
+            transaction.on_commit(lambda: storage.delete(keys))
+    copy.charged = charged - freed
+    log.info("attachment %s refused by %s (%s bytes)", attachment.pk, user.pk, freed)
+    return freed
 
 
 def do_release_mailboxes(user_ids: Iterable[int]) -> int:
@@ -673,7 +773,8 @@ def check_delete_folder(user: User, folder: MailFolder) -> int:
 def check_copy_to_documents(user: User, attachment: Attachment) -> Node:
     """« Copier dans mes documents »: a copy in Documents ajoutés dans les applis, in the
     user's own space (charged once more: it lives on after the message)."""
-    if not MessageCopy.objects.filter(message_id=attachment.message_id, user=user).exists():
+    if not MessageCopy.objects.filter(message_id=attachment.message_id, user=user).exclude(
+            refusals__attachment=attachment).exists():
         raise MessagingError(_("This message is not in your mailbox."))
     try:
         with storage.backend().open(attachment.blob_key, "rb") as handle:

@@ -10,6 +10,9 @@ its attachments and their bytes go when the last copy goes.
 it was when the message left (so after the year change archives « CM2 A — élèves » the
 message still says so), a person stays a person. Group addresses are expanded once, at
 send time, into the members' copies.
+
+A participant may refuse to keep an attachment (`RefusedAttachment`): it leaves their copy
+(and their quota) but not the message; its bytes stay stored while any copy still holds it.
 """
 
 from __future__ import annotations
@@ -63,6 +66,17 @@ class Message(models.Model):
     parent = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
     attachments_size = models.BigIntegerField(default=0)  # sum of its attachments' sizes
+    # Set when the message leaves, for the sender's sending limits (`messaging.limits`): the
+    # people it reached and the attachment bytes it charged them (attachments_size times people).
+    # Kept as sent, whatever the recipients later delete or refuse.
+    recipient_count = models.PositiveIntegerField(default=0)
+    recipient_bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # The sending limits count the sender's messages of the last hour and day.
+            models.Index(fields=["sender", "sent_at"], name="message_sender_sent"),
+        ]
 
     def __str__(self) -> str:
         return self.subject
@@ -154,3 +168,21 @@ class MessageCopy(models.Model):
     @property
     def is_trashed(self) -> bool:
         return self.trashed_at is not None
+
+
+class RefusedAttachment(models.Model):
+    """An attachment a participant refused to keep: removed from their copy only (the
+    message stays, the others keep it), its bytes given back to their quota. The attachment
+    and its bytes go once no copy of the message holds it any more."""
+
+    copy = models.ForeignKey(MessageCopy, on_delete=models.CASCADE, related_name="refusals")
+    attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE,
+                                   related_name="refusals")
+    refused_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["copy", "attachment"],
+                                               name="refused_attachment_once")]
+
+    def __str__(self) -> str:
+        return f"{self.attachment_id} refused by copy {self.copy_id}"

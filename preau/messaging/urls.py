@@ -29,5 +29,7 @@ urlpatterns = [
          views.attachment_preview, name="attachment_preview"),
     path("message/<int:message_id>/pieces-jointes/<int:attachment_id>/copier/",
          views.copy_attachment, name="copy_attachment"),
+    path("message/<int:message_id>/pieces-jointes/<int:attachment_id>/retirer/",
+         views.refuse_attachment, name="refuse_attachment"),
     path("<str:slug>/", views.folder, name="folder"),
 ]

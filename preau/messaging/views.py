@@ -1,7 +1,7 @@
 """Pages of the Messagerie: folders (Réception, Envoyés, Brouillons, Corbeille, mine) with
 their unread counts, a folder's paged list, a message, the composer (a draft from its
 first save), and the changes: reply, forward, mark unread, move, trash, restore, delete for
-good, empty the trash, my folders.
+good, empty the trash, refuse an attachment, my folders.
 
 Views stay thin: reads through `access` (404 for any message the user holds no copy of),
 writes through one action; a refused action (`MessagingError`) becomes a flash message.
@@ -33,6 +33,7 @@ from preau.messaging.access import (
     access_draft,
     access_folder_key,
     access_mail_folder,
+    copy_attachments,
     folder_copies,
     folder_rows,
     message_participants,
@@ -47,6 +48,7 @@ from preau.messaging.actions import (
     check_delete_for_good,
     check_forward,
     check_move,
+    check_refuse_attachment,
     check_remove_attachment,
     check_rename_folder,
     check_reply,
@@ -137,7 +139,7 @@ def message(request: HttpRequest, message_id: int) -> HttpResponse:
     return render(request, "messaging/message.html", {
         "nav": "messaging", "copy": copy, "mail": mail, "body": safe_html(mail.body),
         "to": _ordered(addresses, AddressField.TO), "cc": _ordered(addresses, AddressField.CC),
-        "attachments": list(mail.attachments.all()),
+        "attachments": copy_attachments(copy),
         "participants": message_participants(user, mail),
         "folders": rows, "own_folders": [r.mail_folder for r in rows if r.mail_folder],
         "back": _home_of(copy),
@@ -181,6 +183,26 @@ def copy_attachment(request: HttpRequest, message_id: int, attachment_id: int) -
     else:
         messages.success(request, _("“%(name)s” was copied to your documents (Documents added "
                                     "in apps).") % {"name": node.name})
+    return redirect("messaging:message", message_id)
+
+
+@login_required
+@require_POST
+def refuse_attachment(request: HttpRequest, message_id: int,
+                      attachment_id: int) -> HttpResponse:
+    """Remove an attachment from my copy of the message: its space comes back to me."""
+    user = _user(request)
+    copy = access_copy(user, message_id)
+    item = access_attachment(user, message_id, attachment_id)
+    try:
+        freed = check_refuse_attachment(user, copy, item)
+    except MessagingError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("“%(name)s” was removed from your copy of the message: "
+                                    "%(freed)s freed in your space. The other participants "
+                                    "keep it.") % {"name": item.name,
+                                                   "freed": size_label(freed)})
     return redirect("messaging:message", message_id)
 
 

@@ -14,7 +14,8 @@ DOCS = {path.name: path.read_text(encoding="utf-8") for path in (ROOT / "docs").
 
 def environment_variables() -> set[str]:
     source = (ROOT / "preau" / "settings.py").read_text(encoding="utf-8")
-    return set(re.findall(r'env_(?:str|bool|int|list)\(\s*"([A-Z_]+)"', source))
+    return set(re.findall(r'env_(?:str|bool|int|list|float|int_map|int_map_over)\(\s*"([A-Z_]+)"',
+                          source))
 
 
 def test_every_setting_is_documented():

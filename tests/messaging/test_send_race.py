@@ -1,6 +1,8 @@
-"""Concurrent sends never overfill a recipient's quota, and never charge half the recipients.
+"""Concurrent sends never overfill a recipient's quota, and never charge half the recipients;
+nor do they pass the sender's sending limits together.
 
-A send locks the recipients' quota rows, checks them all, then charges them all (or none).
+A send locks the recipients' quota rows, checks them all, then charges them all (or none);
+it first locks the sender's row, so one sender's sends count what went before them.
 On PostgreSQL threads with their own connections really run side by side (released at once
 by a barrier); SQLite serialises writers, so there the invariant is checked sequentially. A
 control race with the lock taken out overshoots: the race test can fail.
@@ -18,7 +20,7 @@ from preau.accounts.models import User
 from preau.documents.actions import do_set_user_quota, quota_of, recount_quota
 from preau.documents.models import Quota
 from preau.messaging import actions
-from preau.messaging.actions import RecipientsFull, check_send
+from preau.messaging.actions import RecipientsFull, SendLimitReached, check_send
 from preau.messaging.models import Message, MessageCopy
 from tests.messaging.helpers import draft
 from tests.personas import build_personas
@@ -53,7 +55,7 @@ def race(sender_id: int, draft_ids: list[int]) -> RaceResult:
             check_send(sender, message)
             with result.lock:
                 result.sent += 1
-        except RecipientsFull:
+        except (RecipientsFull, SendLimitReached):
             with result.lock:
                 result.refused += 1
         except BaseException as error:  # reported by the test
@@ -91,7 +93,10 @@ def _assert_consistent(parent: User, colleague: User, sent: int) -> None:
 
 @needs_postgresql
 @concurrent_db
-def test_concurrent_sends_never_pass_a_recipients_quota():
+def test_concurrent_sends_never_pass_a_recipients_quota(monkeypatch):
+    # One sender's sends take turns on the sender's lock: take it out, so that this race
+    # tests the quota rows' lock alone (as sends by several teachers to one parent would).
+    monkeypatch.setattr(actions, "_lock_sender", lambda sender: None)
     teacher, parent, colleague, drafts = _setup()
     result = race(teacher.pk, drafts)
     assert result.errors == []
@@ -120,6 +125,7 @@ def _charge_without_lock(user_ids: list[int], size: int) -> list[int]:
 @concurrent_db
 def test_the_race_catches_a_send_without_the_lock(monkeypatch):
     teacher, parent, _colleague, drafts = _setup()
+    monkeypatch.setattr(actions, "_lock_sender", lambda sender: None)
     monkeypatch.setattr(actions, "_charge_all", _charge_without_lock)
     result = race(teacher.pk, drafts)
     assert result.errors == []
@@ -139,3 +145,47 @@ def test_sequential_sends_stop_exactly_at_the_quota():
             with pytest.raises(RecipientsFull):
                 check_send(teacher, message)
     _assert_consistent(parent, colleague, sent)
+
+
+def _slow_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Widen the window between reading the sender's counts and writing the send."""
+    import time
+
+    counted = actions.refusal_for_now
+
+    def slow(*args: object, **kwargs: object) -> object:
+        refusal = counted(*args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.2)
+        return refusal
+
+    monkeypatch.setattr(actions, "refusal_for_now", slow)
+
+
+def _pupil_drafts() -> tuple[User, list[int]]:
+    p = build_personas()
+    return p.pupil, [draft(p.pupil, [f"user:{p.teacher.pk}"], subject=f"M{i}").pk
+                     for i in range(THREADS)]
+
+
+@needs_postgresql
+@concurrent_db
+def test_concurrent_sends_never_pass_the_senders_hourly_limit(settings, monkeypatch):
+    settings.PREAU_MAIL_MESSAGES_PER_HOUR = {"Student": 3}
+    _slow_counts(monkeypatch)
+    pupil, drafts = _pupil_drafts()
+    result = race(pupil.pk, drafts)
+    assert result.errors == []
+    assert (result.sent, result.refused) == (3, 3)
+    assert Message.objects.filter(sender=pupil, sent_at__isnull=False).count() == 3
+
+
+@needs_postgresql
+@concurrent_db
+def test_the_race_catches_sends_without_the_senders_lock(settings, monkeypatch):
+    settings.PREAU_MAIL_MESSAGES_PER_HOUR = {"Student": 3}
+    _slow_counts(monkeypatch)
+    monkeypatch.setattr(actions, "_lock_sender", lambda sender: None)
+    pupil, drafts = _pupil_drafts()
+    result = race(pupil.pk, drafts)
+    assert result.errors == []
+    assert result.sent > 3

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.db import connection
 
 from preau.lib.env import env_bool, env_int, env_list
 from preau.lib.text import login_part, search_key
@@ -115,3 +116,19 @@ def test_the_language_switch_is_in_the_header_then_in_the_footer(client_for, per
     assert page.count('id="language-select"') == 1
     footer = page[page.index('<footer class="site-footer">'):]
     assert 'id="language-select"' in footer and 'action="/i18n/setlang/"' in footer
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+@pytest.mark.django_db
+def test_the_database_check_warns_about_planner_settings_for_disks():
+    from preau.lib.checks import check_postgres_planner
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET random_page_cost = 4")
+        cursor.execute("SET jit = on")
+    ids = {m.id for m in check_postgres_planner(databases=["default"])}
+    assert ids == {"preau.W004", "preau.W005"}
+    with connection.cursor() as cursor:
+        cursor.execute("SET random_page_cost = 1.1")
+        cursor.execute("SET jit = off")
+    assert check_postgres_planner(databases=["default"]) == []

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from preau.accounts.access import access_own_token, visible_tokens
+from preau.accounts.bruteforce import remember_device
 from preau.accounts.actions import (
     AccountError,
     activation_code_digest,
@@ -54,11 +55,17 @@ def _me(request: HttpRequest) -> User:
 
 
 class PreauLoginView(LoginView):
-    """Django's LoginView: its form passes `request` to `authenticate`, as axes requires."""
+    """Django's LoginView: its form passes `request` to `authenticate`, as axes requires.
+    A success makes this browser a known device of the login (see bruteforce)."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        remember_device(self.request, response, form.get_user().get_username())
+        return response
 
 
 # Activation ----------------------------------------------------------------------------------
@@ -97,7 +104,9 @@ def activate_password(request: HttpRequest) -> HttpResponse:
         request.session.pop(ACTIVATION_SESSION_KEY, None)
         login(request, user, backend=LOCAL_BACKEND)
         messages.success(request, _("Your account is activated. Welcome!"))
-        return redirect("home")
+        response = redirect("home")
+        remember_device(request, response, user.login)
+        return response
     return render(request, "accounts/activate_password.html", {"form": form, "person": user})
 
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from preau.accounts.access import access_own_token, visible_tokens
-from preau.accounts.bruteforce import remember_device
 from preau.accounts.actions import (
     AccountError,
     activation_code_digest,
@@ -26,6 +25,7 @@ from preau.accounts.actions import (
     do_change_password,
     reset_password_refusal,
 )
+from preau.accounts.bruteforce import remember_device
 from preau.accounts.forms import (
     ActivationCodeForm,
     ActivationPasswordForm,

@@ -94,8 +94,8 @@ from preau.console.actions import (
     check_detach_from_structure,
     check_update_identity,
 )
-from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.access import (
+    PENDING_SELF_ATTACHMENT,
     ApprovalPending,
     access_bookmark,
     access_class,
@@ -107,6 +107,7 @@ from preau.directory.access import (
     managed_users,
     visible_class_attachments,
 )
+from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.actions import (
     DirectoryError,
     check_approve_class_attachment,
@@ -380,8 +381,10 @@ class ClassAttachmentViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveMode
             links = links.filter(group__school_class__structure_id=params["school"])
         if params.get("class"):
             links = links.filter(group__school_class_id=params["class"])
-        if params.get("pending") is not None:
-            links = links.filter(pending=params["pending"])
+        if params.get("pending") is True:
+            links = links.filter(PENDING_SELF_ATTACHMENT)
+        elif params.get("pending") is False:
+            links = links.exclude(PENDING_SELF_ATTACHMENT)
         return links
 
     def get_object(self) -> Membership:

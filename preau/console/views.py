@@ -8,17 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import (
-    BooleanField,
-    Count,
-    ExpressionWrapper,
-    IntegerField,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -72,10 +62,10 @@ from preau.console.rights import (
 )
 from preau.directory.access import access_administered_user as access_console_user
 from preau.directory.access import (
-    PENDING_SELF_ATTACHMENT,
     administered_structures,
     managed_users,
     pending_class_attachments,
+    pending_flag,
 )
 from preau.directory.actions import (
     DirectoryError,
@@ -299,8 +289,7 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
     memberships = (Membership.objects.filter(user=person)
                    .select_related("group", "group__school_class", "group__structure",
                                    "group__school_year", "added_by", "approved_by")
-                   .annotate(pending=ExpressionWrapper(PENDING_SELF_ATTACHMENT,
-                                                       output_field=BooleanField()))
+                   .annotate(pending=pending_flag())
                    .order_by("group__kind", "group__name"))
     if not actor.is_ent_admin:
         memberships = memberships.filter(Q(group__structure__in=schools)

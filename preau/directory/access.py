@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -85,6 +85,12 @@ PENDING_SELF_ATTACHMENT = Q(source=MembershipSource.MANUAL, added_by=F("user"),
                             approved_at__isnull=True)
 
 
+def pending_flag() -> Case:
+    """PENDING_SELF_ATTACHMENT as a true/false column (never NULL, whatever `added_by`)."""
+    return Case(When(PENDING_SELF_ATTACHMENT, then=Value(True)), default=Value(False),
+                output_field=BooleanField())
+
+
 def approval_pending_message() -> str:
     return _("Your attachment to this class waits for the approval of the school's head "
              "teacher. Until then you see the class in the Annuaire and may write to it as "
@@ -108,17 +114,18 @@ class ClassAccountRights:
 
 
 def teacher_class_links(user: User) -> QuerySet[Membership]:
-    """The user's links to classes as a teacher, each with `pending` (her own attachment,
-    not approved yet): one rule, PENDING_SELF_ATTACHMENT, for every reader."""
-    return Membership.objects.filter(
-        user=user, group__kind=GroupKind.CLASS, group__profile=Profile.TEACHER,
-    ).annotate(pending=ExpressionWrapper(PENDING_SELF_ATTACHMENT, output_field=BooleanField()))
+    """The user's links to classes as a teacher."""
+    return Membership.objects.filter(user=user, group__kind=GroupKind.CLASS,
+                                     group__profile=Profile.TEACHER)
 
 
-def _rights_from(pending_flags: list[bool]) -> ClassAccountRights:
-    can_manage = any(not pending for pending in pending_flags)
-    return ClassAccountRights(can_manage=can_manage, pending=bool(pending_flags)
-                              and not can_manage)
+def _rights_from(links: QuerySet[Membership]) -> ClassAccountRights:
+    """From a teacher's links to a class (or to a pupil's classes), in one query: the
+    `pending` of each link is the one rule, PENDING_SELF_ATTACHMENT."""
+    flags = list(links.annotate(pending=pending_flag()).values_list(
+        "pending", flat=True))  # type: ignore[misc]  # the stubs miss annotated names
+    can_manage = any(not pending for pending in flags)
+    return ClassAccountRights(can_manage=can_manage, pending=bool(flags) and not can_manage)
 
 
 def class_account_rights(user: User, school_class: SchoolClass) -> ClassAccountRights:
@@ -128,8 +135,7 @@ def class_account_rights(user: User, school_class: SchoolClass) -> ClassAccountR
         return ClassAccountRights(can_manage=True, pending=False)
     if user.profile != Profile.TEACHER:
         return ClassAccountRights(can_manage=False, pending=False)
-    return _rights_from(list(teacher_class_links(user).filter(
-        group__school_class=school_class).values_list("pending", flat=True)))
+    return _rights_from(teacher_class_links(user).filter(group__school_class=school_class))
 
 
 def can_manage_class(user: User, school_class: SchoolClass) -> bool:
@@ -157,13 +163,12 @@ def can_approve_attachments(user: User, structure: Structure) -> bool:
 
 def class_attachments() -> QuerySet[Membership]:
     """Teachers' links to this school year's open classes, with `pending` (see
-    teacher_class_links) and what their lists show."""
+    pending_flag) and what their lists show."""
     return (Membership.objects
             .filter(group__kind=GroupKind.CLASS, group__profile=Profile.TEACHER,
                     group__school_class__school_year__is_current=True,
                     group__school_class__closed_at__isnull=True)
-            .annotate(pending=ExpressionWrapper(PENDING_SELF_ATTACHMENT,
-                                                output_field=BooleanField()))
+            .annotate(pending=pending_flag())
             .select_related("user", "added_by", "approved_by", "group__school_class__structure")
             .order_by("group__school_class__structure__name", "group__school_class__name",
                       "user__last_name", "user__first_name", "id"))
@@ -198,7 +203,9 @@ def access_class_attachment(user: User, link_id: int, *, approve: bool = False) 
     link = visible_class_attachments(user).filter(pk=link_id).first()
     if link is None:
         raise Http404
-    if approve and not can_approve_attachments(user, link.group.school_class.structure):
+    school_class = link.group.school_class
+    assert school_class is not None  # class_attachments() holds class groups only
+    if approve and not can_approve_attachments(user, school_class.structure):
         raise PermissionDenied
     return link
 
@@ -256,9 +263,8 @@ def access_managed_user(actor: User, user_id: int) -> User:
         return target
     if actor.profile == Profile.TEACHER and target.profile == Profile.STUDENT:
         pupil_classes = Membership.objects.filter(user=target, group__kind=GroupKind.CLASS)
-        rights = _rights_from(list(teacher_class_links(actor).filter(
-            group__school_class__in=pupil_classes.values("group__school_class"),
-        ).values_list("pending", flat=True)))
+        rights = _rights_from(teacher_class_links(actor).filter(
+            group__school_class__in=pupil_classes.values("group__school_class")))
         if rights.can_manage:
             return target
         if rights.pending:

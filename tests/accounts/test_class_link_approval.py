@@ -305,6 +305,12 @@ def test_api_lists_what_each_may_see(api_for, personas, client_for):
         rows = api_for(getattr(personas, name)).get("/api/v1/class-attachments/").json()
         assert {row["id"] for row in rows["results"]} == expected, name
     assert api_for(None).get("/api/v1/class-attachments/").status_code == 401
+    teacher_row = api_for(personas.teacher).get(
+        f"/api/v1/class-attachments/{teacher_link.pk}/").json()
+    assert (teacher_row["origin"], teacher_row["pending"]) == ("admin", False)
+    not_pending = api_for(personas.school_admin).get("/api/v1/class-attachments/",
+                                                     {"pending": "false"}).json()
+    assert [row["id"] for row in not_pending["results"]] == [teacher_link.pk]
 
 
 def test_api_teacher_detaches_herself_but_not_a_feed_link(api_for, personas, client_for):

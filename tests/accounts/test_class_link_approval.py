@@ -321,3 +321,19 @@ def test_api_teacher_detaches_herself_but_not_a_feed_link(api_for, personas, cli
     response = api_for(personas.ent_admin).delete(f"/api/v1/class-attachments/{feed.pk}/")
     assert response.status_code == 400
     assert Membership.objects.filter(pk=feed.pk).exists()
+
+
+def test_api_list_query_count_does_not_grow(api_for, personas, client_for,
+                                            django_assert_num_queries):
+    head = api_for(personas.school_admin)
+    _attach_herself(client_for, personas)
+    head.get("/api/v1/class-attachments/")
+    with django_assert_num_queries(4):  # session, user, count, page
+        head.get("/api/v1/class-attachments/")
+    for number in range(6):
+        teacher = make_user("Prof", f"Nombreux{number}", Profile.TEACHER)
+        do_attach_to_structure(teacher, personas.school)
+        _attach_herself(client_for, personas, teacher=teacher)
+    with django_assert_num_queries(4):
+        rows = head.get("/api/v1/class-attachments/").json()
+    assert rows["count"] == 8

@@ -112,3 +112,21 @@ def test_the_admin_api_switch(personas):
     detail = api(personas.school_admin).get(f"/api/v1/admin/users/{personas.pupil.pk}/")
     assert detail.json()["may_hold_api_tokens"] is True
     assert api(personas.ent_admin).post(url, {}, format="json").status_code == 400
+
+
+def test_the_migration_revokes_the_tokens_of_accounts_without_permission(personas):
+    """Existing tokens of pupils, parents and guests are revoked at the upgrade, so that a
+    later permission does not bring them back."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "preau.accounts.migrations.0004_revoke_tokens_of_accounts_without_permission")
+    for user in (personas.pupil, personas.parent, personas.guest, personas.teacher,
+                 personas.school_admin, personas.ent_admin):
+        do_create_token(user, "avant")
+    migration.revoke(apps, None)
+    revoked = set(PersonalToken.objects.filter(revoked_at__isnull=False)
+                  .values_list("user", flat=True))
+    assert revoked == {personas.pupil.pk, personas.parent.pk, personas.guest.pk}

@@ -12,6 +12,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from preau.lib.addresses import parse_networks
 from preau.lib.env import (
     env_bool,
     env_float,
@@ -144,8 +145,10 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "preau.accounts.backends.LocalPasswordBackend",
 ]
+# Argon2id with OWASP's parameters (preau/accounts/passwords.py); hashes made with Django's
+# defaults are upgraded at the next successful login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "preau.accounts.passwords.PreauArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,13 +166,28 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Brute force: django-axes, for the web login and every password check.
-AXES_FAILURE_LIMIT = env_int("PREAU_LOGIN_FAILURE_LIMIT", 5)
+# Brute force: django-axes, for the web login and every password check, with three
+# counters over one window (preau/accounts/bruteforce.py, docs/configuration.md).
+PREAU_LOGIN_FAILURE_LIMIT = env_int("PREAU_LOGIN_FAILURE_LIMIT", 5)  # a login, one address
+PREAU_LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("PREAU_LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
+PREAU_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("PREAU_LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
+PREAU_TRUSTED_PROXIES = parse_networks("PREAU_TRUSTED_PROXIES",
+                                       env_list("PREAU_TRUSTED_PROXIES", []))
+AXES_HANDLER = "preau.accounts.bruteforce.PreauAxesHandler"
+AXES_FAILURE_LIMIT = "preau.accounts.bruteforce.failure_limit"
 AXES_COOLOFF_TIME = env_int("PREAU_LOGIN_COOLOFF_MINUTES", 15) / 60
+AXES_CLIENT_IP_CALLABLE = "preau.accounts.bruteforce.client_ip"
+# The rows a success resets: those of its login from its address only (a success must not
+# clear the counters of a login's other addresses, or of an address's other logins).
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "preau.accounts.bruteforce.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Failures are what lockouts need; a row per successful login (and its logout) is not.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "code", "old_password", "new_password1",
                              "new_password2"]

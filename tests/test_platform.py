@@ -50,7 +50,8 @@ def test_data_dir_and_database_url_are_honoured(tmp_path):
 
 @pytest.mark.argon2
 def test_argon2_is_the_first_hasher():
-    assert settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    """Préau's Argon2id with OWASP's parameters (tests/accounts/test_argon2.py)."""
+    assert settings.PASSWORD_HASHERS[0] == "preau.accounts.passwords.PreauArgon2PasswordHasher"
 
 
 def test_default_language_is_french():

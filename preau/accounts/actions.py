@@ -6,12 +6,16 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format, time_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import PasswordHistory, Profile, Source, State, User, UserEvent
+from preau.accounts.tokens import do_create_token, do_revoke_all_tokens
 from preau.lib.text import login_part
 
 # 8 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
@@ -124,11 +128,21 @@ def _store_password(user: User, raw_password: str) -> None:
     PasswordHistory.objects.create(user=user, password=user.password)
 
 
+def _cut_off(user: User, actor: User | None, reason: str) -> None:
+    """Ends every session of `user` opened so far and revokes their API tokens: after a
+    reset, a change of password or a block, whoever held the old secret (or a session
+    opened with it, or a token made in it) is out. The caller saves `user`; a view that
+    keeps its own session then calls `update_session_auth_hash`."""
+    user.rotate_session_salt()
+    do_revoke_all_tokens(user, actor, reason)
+
+
 @transaction.atomic
 def do_activate(user: User, raw_password: str) -> None:
     """The user exchanged their activation code for a password and accepted the charter."""
     now = timezone.now()
     _store_password(user, raw_password)
+    _cut_off(user, user, "activation")
     user.activation_code = ""
     user.activated_at = now
     user.charter_accepted_at = now
@@ -140,30 +154,70 @@ def do_activate(user: User, raw_password: str) -> None:
 
 @transaction.atomic
 def do_change_password(user: User, raw_password: str) -> None:
+    """The user's own change: their other sessions end and their tokens are revoked (the
+    view keeps the session that made the change)."""
     _store_password(user, raw_password)
+    _cut_off(user, user, "password changed")
     user.save()
     record_event(user, UserEvent.Kind.PASSWORD_CHANGED, user)
 
 
 @transaction.atomic
 def do_reset_password(user: User, actor: User) -> str:
-    """Back to 'waiting for activation' with a new code, which the caller shows to the actor."""
+    """Back to 'waiting for activation' with a new code, which the caller shows to the actor.
+
+    Every session and API token of the account ends; a pupil's parents (legal and foster)
+    are told in the Messagerie, and the reset is in the pupil's history.
+    """
     user.set_unusable_password()
     user.activation_code = new_activation_code()
     if user.state == State.ACTIVE:
         user.state = State.PENDING
+    _cut_off(user, actor, "password reset")
     user.save()
-    record_event(user, UserEvent.Kind.PASSWORD_RESET, actor)
+    event = record_event(user, UserEvent.Kind.PASSWORD_RESET, actor)
+    if user.profile == Profile.STUDENT:
+        _tell_parents_of_reset(user, actor, event.at)
     return user.activation_code
+
+
+def _tell_parents_of_reset(pupil: User, actor: User, at: Any) -> None:
+    """An automatic notice to the pupil's parents and foster families, in French: who reset
+    the password and when, and what to do if they did not expect it."""
+    from preau.directory.models import RelativeLink  # the directory app imports this one
+    from preau.messaging.actions import do_deliver_notice  # idem, through its own imports
+
+    parents = list(RelativeLink.objects.filter(student=pupil).exclude(
+        relative__state__in=(State.DELETED, State.PREDELETED)).values_list("relative_id",
+                                                                          flat=True))
+    if not parents:
+        return
+    local = timezone.localtime(at)
+    with translation.override(settings.LANGUAGE_CODE):
+        role = _("ENT administrator") if actor.is_ent_admin else actor.get_profile_display()
+        subject = _("Password of %(pupil)s reset") % {"pupil": pupil.full_name}
+        what = _("The password of %(pupil)s's ENT account (login %(login)s) was reset on "
+                 "%(date)s at %(time)s by %(actor)s (%(role)s). The previous password no "
+                 "longer works: a new one will be chosen with the activation code handed "
+                 "out for it.") % {
+            "pupil": pupil.full_name, "login": pupil.login,
+            "date": date_format(local, "DATE_FORMAT"), "time": time_format(local, "TIME_FORMAT"),
+            "actor": actor.full_name, "role": role}
+        advice = _("If you did not expect this reset, contact the school's head teacher or "
+                   "your circonscription's eRun without delay.")
+        do_deliver_notice(parents, subject, format_html("<p>{}</p><p>{}</p>", what, advice))
 
 
 @transaction.atomic
 def do_block(user: User, actor: User, reason: str = "") -> None:
+    """A blocked account cannot log in; its sessions end and its tokens are revoked, so
+    none comes back to life when it is unblocked."""
     if user.state == State.BLOCKED:
         return
     user.state = State.BLOCKED
     user.blocked_at = timezone.now()
-    user.save(update_fields=["state", "blocked_at"])
+    _cut_off(user, actor, "blocked")
+    user.save(update_fields=["state", "blocked_at", "session_salt"])
     record_event(user, UserEvent.Kind.BLOCKED, actor, reason)
 
 
@@ -175,6 +229,30 @@ def do_unblock(user: User, actor: User) -> None:
     user.blocked_at = None
     user.save(update_fields=["state", "blocked_at"])
     record_event(user, UserEvent.Kind.UNBLOCKED, actor)
+
+
+def check_create_token(user: User, name: str = "", actor: User | None = None) -> str:
+    """A personal API token (its key, shown once) for an account that may hold one."""
+    if not user.may_hold_api_tokens:
+        raise AccountError(_("Personal API tokens are for teachers, staff and "
+                             "administrators. Pupils, parents and guests hold one only if an "
+                             "ENT administrator allows it."))
+    return do_create_token(user, name, actor)
+
+
+@transaction.atomic
+def do_set_api_tokens_allowed(user: User, allowed: bool, actor: User) -> None:
+    """An ENT admin's permission for an account outside the adult profiles to hold API
+    tokens; withdrawn, the account's tokens are revoked if it may no longer hold any."""
+    if user.api_tokens_allowed == allowed:
+        return
+    user.api_tokens_allowed = allowed
+    user.save(update_fields=["api_tokens_allowed"])
+    record_event(user, UserEvent.Kind.UPDATED, actor,
+                 _("May hold API tokens") if allowed else _("May no longer hold API tokens"),
+                 api_tokens_allowed=allowed)
+    if not user.may_hold_api_tokens:
+        do_revoke_all_tokens(user, actor, "permission withdrawn")
 
 
 def hashed_demo_password(raw: str) -> str:

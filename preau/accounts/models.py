@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from preau.lib.text import search_key
@@ -46,6 +48,8 @@ class State(models.TextChoices):
 
 
 LOGIN_STATES = (State.PENDING, State.ACTIVE, State.MISSING, State.PREDELETED)
+# Adults who may hold personal API tokens without an administrator's permission.
+TOKEN_PROFILES = (Profile.TEACHER, Profile.PERSONNEL)
 
 
 class UserQuerySet(models.QuerySet["User"]):
@@ -113,6 +117,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Logs in through SSO only; the local password is refused."),
     )
 
+    # Changed when a password is reset or changed and when the account is blocked: every
+    # session opened before then stops working (see get_session_auth_hash).
+    session_salt = models.CharField(max_length=32, blank=True, default="", editable=False)
+    api_tokens_allowed = models.BooleanField(
+        _("may hold API tokens"), default=False,
+        help_text=_("Pupils, parents and guests hold personal API tokens only when an ENT "
+                    "administrator allows it."),
+    )
+
     is_ent_admin = models.BooleanField(_("ENT administrator"), default=False)
     is_superuser = models.BooleanField(_("Django admin access"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -172,6 +185,29 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_blocked(self) -> bool:
         return self.state == State.BLOCKED
 
+    @property
+    def may_hold_api_tokens(self) -> bool:
+        """Teachers, staff and ENT admins; anyone else only with an ENT admin's permission."""
+        return (self.profile in TOKEN_PROFILES or self.is_ent_admin
+                or self.api_tokens_allowed)
+
+    def rotate_session_salt(self) -> None:
+        """Ends every session opened so far (the caller saves the account; the view that
+        keeps its own session calls `update_session_auth_hash` afterwards)."""
+        self.session_salt = secrets.token_hex(16)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password hash, with the session salt once there is one.
+
+        A session stores this hash at login and is refused once it differs. Django's own
+        value is kept while the salt is empty, so sessions opened before the salt existed
+        stay valid until the first reset, block or change of password.
+        """
+        if not self.session_salt:
+            return super()._get_session_auth_hash(secret)  # type: ignore[misc]
+        return salted_hmac("preau.accounts.User.session", f"{self.password}${self.session_salt}",
+                           secret=secret, algorithm="sha256").hexdigest()
+
 
 class UserEvent(models.Model):
     """One line of a user's history, readable by administrators."""
@@ -188,6 +224,7 @@ class UserEvent(models.Model):
         UPDATED = "updated", _("Updated")
         STATE = "state", _("State changed")
         TOKEN = "token", _("API token")
+        ATTACHMENT_APPROVED = "attachment_approved", _("Class attachment approved")
 
     # One index serves a user's history in order (and the deletion of their events); the
     # actor's only where set: a feed writes one event per new account, without actor.

@@ -1,10 +1,16 @@
-"""Personal API tokens: `Authorization: Token <key>`. Keys are shown once, stored hashed."""
+"""Personal API tokens: `Authorization: Token <key>`. Keys are shown once, stored hashed.
+
+Only accounts that may hold tokens have working ones (`User.may_hold_api_tokens`: teachers,
+staff, ENT admins, and accounts an ENT admin allows). A password reset, a change of password
+and a block revoke every token of the account (`do_revoke_all_tokens`).
+"""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -23,7 +29,8 @@ def _new_key() -> str:
 
 
 def do_create_token(user: User, name: str = "", actor: User | None = None) -> str:
-    """Creates a token and returns its key; only its hash is kept."""
+    """Creates a token and returns its key; only its hash is kept. Callers check first that
+    the account may hold one (`accounts.actions.check_create_token`)."""
     key = _new_key()
     PersonalToken.objects.create(user=user, name=name, key_hash=PersonalToken.hash_key(key),
                                  prefix=key[:8])
@@ -40,6 +47,22 @@ def do_revoke_token(token: PersonalToken, actor: User) -> None:
                                  message=f"revoked {token.prefix}…")
 
 
+@transaction.atomic
+def do_revoke_all_tokens(user: User, actor: User | None, reason: str) -> int:
+    """Revokes every working token of `user` (one history line naming the `reason`);
+    returns how many."""
+    prefixes = list(PersonalToken.objects.filter(user=user, revoked_at__isnull=True)
+                    .values_list("prefix", flat=True))
+    if prefixes:
+        PersonalToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now())
+        UserEvent.objects.create(
+            user=user, actor=actor, kind=UserEvent.Kind.TOKEN,
+            message=f"revoked {', '.join(p + '…' for p in prefixes)} ({reason})",
+            details={"revoked": prefixes, "reason": reason})
+    return len(prefixes)
+
+
 class PersonalTokenAuthentication(BaseAuthentication):
     keyword = "Token"
 
@@ -52,7 +75,8 @@ class PersonalTokenAuthentication(BaseAuthentication):
         key = parts[1].decode(errors="replace")
         token = (PersonalToken.objects.select_related("user")
                  .filter(key_hash=PersonalToken.hash_key(key), revoked_at__isnull=True).first())
-        if token is None or not token.user.is_active:
+        if (token is None or not token.user.is_active
+                or not token.user.may_hold_api_tokens):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         PersonalToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token.user, token

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,11 +19,13 @@ from preau.accounts.actions import (
     AccountError,
     activation_code_digest,
     check_activation_still_valid,
+    check_create_token,
     check_reset_password,
     do_activate,
     do_change_password,
     reset_password_refusal,
 )
+from preau.accounts.bruteforce import remember_device
 from preau.accounts.forms import (
     ActivationCodeForm,
     ActivationPasswordForm,
@@ -32,8 +35,8 @@ from preau.accounts.forms import (
 )
 from preau.accounts.models import User
 from preau.accounts.sheets import PARENTS, PUPILS, class_sheets, parse_profiles, user_sheet
-from preau.accounts.tokens import do_create_token, do_revoke_token
-from preau.directory.access import access_class, access_managed_user
+from preau.accounts.tokens import do_revoke_token
+from preau.directory.access import ApprovalPending, access_class, access_managed_user
 from preau.directory.models import StructureAttachment
 
 ACTIVATION_SESSION_KEY = "preau_activation"
@@ -52,11 +55,17 @@ def _me(request: HttpRequest) -> User:
 
 
 class PreauLoginView(LoginView):
-    """Django's LoginView: its form passes `request` to `authenticate`, as axes requires."""
+    """Django's LoginView: its form passes `request` to `authenticate`, as axes requires.
+    A success makes this browser a known device of the login (see bruteforce)."""
 
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        remember_device(self.request, response, form.get_user().get_username())
+        return response
 
 
 # Activation ----------------------------------------------------------------------------------
@@ -95,7 +104,9 @@ def activate_password(request: HttpRequest) -> HttpResponse:
         request.session.pop(ACTIVATION_SESSION_KEY, None)
         login(request, user, backend=LOCAL_BACKEND)
         messages.success(request, _("Your account is activated. Welcome!"))
-        return redirect("home")
+        response = redirect("home")
+        remember_device(request, response, user.login)
+        return response
     return render(request, "accounts/activate_password.html", {"form": form, "person": user})
 
 
@@ -133,10 +144,12 @@ def change_password(request: HttpRequest) -> HttpResponse:
 def tokens(request: HttpRequest) -> HttpResponse:
     """The new key is rendered in the answer to the POST only: it is never stored."""
     me = _me(request)
+    if not me.may_hold_api_tokens:
+        raise PermissionDenied  # the tab is not offered (pupils, parents, guests)
     form = TokenForm(_posted(request))
     new_key = None
     if request.method == "POST" and form.is_valid():
-        new_key = do_create_token(me, form.cleaned_data["name"])
+        new_key = check_create_token(me, form.cleaned_data["name"])
         form = TokenForm()
     return render(request, "accounts/tokens.html", {
         "nav": "account", "tab": "tokens", "form": form, "new_key": new_key,
@@ -162,7 +175,10 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     """GET asks for confirmation; POST resets and shows the new activation code once."""
     me = _me(request)
-    person = access_managed_user(me, user_id)
+    try:
+        person = access_managed_user(me, user_id)
+    except ApprovalPending as pending:
+        return _approval_pending(request, pending)
     error = reset_password_refusal(person, me)
     if request.method == "POST" and error is None:
         try:
@@ -175,6 +191,12 @@ def reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "accounts/reset_confirm.html", {"person": person, "error": error})
 
 
+def _approval_pending(request: HttpRequest, pending: ApprovalPending) -> HttpResponse:
+    """The 403 of a teacher whose own attachment waits for approval, saying so."""
+    return render(request, "accounts/approval_pending.html",
+                  {"nav": "annuaire", "message": str(pending)}, status=403)
+
+
 def _render_sheets(request: HttpRequest, context: dict[str, object]) -> HttpResponse:
     context["activation_url"] = request.build_absolute_uri(reverse("accounts:activate"))
     return render(request, "accounts/sheets.html", context)
@@ -182,7 +204,10 @@ def _render_sheets(request: HttpRequest, context: dict[str, object]) -> HttpResp
 
 @login_required
 def class_sheets_view(request: HttpRequest, class_id: int) -> HttpResponse:
-    school_class = access_class(_me(request), class_id, manage=True)
+    try:
+        school_class = access_class(_me(request), class_id, manage=True)
+    except ApprovalPending as pending:
+        return _approval_pending(request, pending)
     profiles = parse_profiles(request.GET.getlist("profils"))
     return _render_sheets(request, {
         "school_class": school_class, "sheets": class_sheets(school_class, profiles),
@@ -192,5 +217,8 @@ def class_sheets_view(request: HttpRequest, class_id: int) -> HttpResponse:
 
 @login_required
 def user_sheet_view(request: HttpRequest, user_id: int) -> HttpResponse:
-    person = access_managed_user(_me(request), user_id)
+    try:
+        person = access_managed_user(_me(request), user_id)
+    except ApprovalPending as pending:
+        return _approval_pending(request, pending)
     return _render_sheets(request, {"person": person, "sheets": [user_sheet(person)]})

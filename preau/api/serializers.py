@@ -15,6 +15,8 @@ from preau.directory.models import (
     BookmarkMember,
     Group,
     GroupKind,
+    Membership,
+    MembershipSource,
     SchoolClass,
     ShareBookmark,
     Structure,
@@ -414,10 +416,20 @@ class AdminUserSerializer(OutputSerializer):
 
 
 class AdminUserDetailSerializer(AdminUserSerializer):
+    may_hold_api_tokens = serializers.BooleanField(
+        read_only=True, help_text="Teachers, staff and ENT admins, or `api_tokens_allowed`.")
+
     class Meta(AdminUserSerializer.Meta):
         fields = [*AdminUserSerializer.Meta.fields, "email", "academic_email", "birth_date",
                   "ine", "federated", "is_ent_admin", "activation_code", "created_at",
-                  "activated_at", "blocked_at", "missing_since"]
+                  "activated_at", "blocked_at", "missing_since", "api_tokens_allowed",
+                  "may_hold_api_tokens"]
+
+
+class ApiTokensAllowedSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField(
+        help_text="Whether this pupil, parent or guest may hold personal API tokens; "
+                  "false revokes the tokens it holds.")
 
 
 class AdminUserCreateSerializer(serializers.Serializer):
@@ -474,3 +486,46 @@ class AttachmentInputSerializer(serializers.Serializer):
             assert isinstance(school, serializers.PrimaryKeyRelatedField)
             school.queryset = self.context["administered_schools"]
         return fields
+
+
+# Teachers' attachments to classes -----------------------------------------------------------
+
+ATTACHMENT_ORIGINS = [("feed", "feed"), ("admin", "admin"), ("self", "self")]
+
+
+class ClassAttachmentQuerySerializer(serializers.Serializer):
+    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    pending = serializers.BooleanField(required=False, allow_null=True, default=None,
+                                       help_text="Only those waiting for approval (true), "
+                                                 "or only the others (false).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["class"] = serializers.IntegerField(required=False, min_value=1,
+                                                   help_text="Class id.")
+        return fields
+
+
+class ClassAttachmentSerializer(OutputSerializer):
+    """A teacher's link to a class. `origin`: made by the feed, by an administrator, or by
+    the teacher herself; `pending`: her own, not approved yet by the head teacher (she then
+    may not reset the pupils' passwords nor print the class's connection sheets)."""
+
+    teacher = PersonRefSerializer(source="user", read_only=True)
+    school_class = ClassRefSerializer(source="group.school_class", read_only=True)
+    school = SchoolRefSerializer(source="group.school_class.structure", read_only=True)
+    origin = serializers.SerializerMethodField()
+    pending = serializers.BooleanField(read_only=True)
+    added_by = PersonRefSerializer(read_only=True, allow_null=True)
+    approved_by = PersonRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "teacher", "school_class", "school", "origin", "pending", "created_at",
+                  "added_by", "approved_by", "approved_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=ATTACHMENT_ORIGINS))
+    def get_origin(self, link: Membership) -> str:
+        if link.source == MembershipSource.FEED:
+            return "feed"
+        return "self" if link.added_by_id == link.user_id else "admin"

@@ -14,6 +14,8 @@ router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
 router.register("people", views.PersonViewSet, basename="api-person")
 router.register("classes", views.ClassViewSet, basename="api-class")
 router.register("groups", views.GroupViewSet, basename="api-group")
+router.register("class-attachments", views.ClassAttachmentViewSet,
+                basename="api-class-attachment")
 router.register("bookmarks", views.BookmarkViewSet, basename="api-bookmark")
 router.register("admin/users", views.AdminUserViewSet, basename="api-admin-user")
 

@@ -38,7 +38,12 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from preau.accounts.access import access_own_token, visible_tokens
-from preau.accounts.actions import AccountError, check_reset_password, do_unblock
+from preau.accounts.actions import (
+    AccountError,
+    check_reset_password,
+    do_set_api_tokens_allowed,
+    do_unblock,
+)
 from preau.accounts.models import PersonalToken, Source, User
 from preau.accounts.tokens import do_revoke_token
 from preau.api import queries
@@ -55,6 +60,7 @@ from preau.api.serializers import (
     AdminUserQuerySerializer,
     AdminUserSerializer,
     AdminUserUpdateSerializer,
+    ApiTokensAllowedSerializer,
     AttachmentInputSerializer,
     BlockSerializer,
     BookmarkCreateSerializer,
@@ -62,6 +68,8 @@ from preau.api.serializers import (
     BookmarkMembersInputSerializer,
     BookmarkRenameSerializer,
     BookmarkSerializer,
+    ClassAttachmentQuerySerializer,
+    ClassAttachmentSerializer,
     ClassDetailSerializer,
     ClassQuerySerializer,
     ClassSerializer,
@@ -85,19 +93,27 @@ from preau.console.actions import (
     check_detach_from_structure,
     check_update_identity,
 )
-from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.access import (
+    PENDING_SELF_ATTACHMENT,
+    ApprovalPending,
     access_bookmark,
     access_class,
+    access_class_attachment,
     access_group,
+    access_managed_user,
     access_person,
     administered_structures,
     managed_users,
     may_see_private,
+    visible_class_attachments,
 )
+from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.actions import (
     DirectoryError,
+    check_approve_class_attachment,
     check_attach_teacher_to_class,
+    check_detach_teacher_from_class,
+    check_remove_class_attachment,
     do_add_bookmark_members,
     do_attach_to_structure,
     do_create_bookmark,
@@ -106,7 +122,7 @@ from preau.directory.actions import (
     do_rename_bookmark,
 )
 from preau.directory.communication import addressable_groups, can_address, reachable_users
-from preau.directory.models import Group, SchoolClass, ShareBookmark
+from preau.directory.models import Group, Membership, SchoolClass, ShareBookmark
 from preau.documents.sizes import size_label
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="Refused, with a message for the user.")
@@ -155,6 +171,8 @@ class ApiView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, DirectoryError | ConsoleError | AccountError):
             exc = Refused(str(exc))
+        elif isinstance(exc, ApprovalPending):
+            exc = exceptions.PermissionDenied(str(exc))  # a 403 that says why
         return super().handle_exception(exc)
 
 
@@ -274,6 +292,21 @@ class PersonViewSet(ApiView, mixins.RetrieveModelMixin, GenericViewSet):
         context = {"show_private": may_see_private(user, person)}
         return Response(PersonCardSerializer(person, context=context).data)
 
+    @extend_schema(
+        request=None, responses={200: ActivationCodeSerializer, 400: REFUSED},
+        summary="Reset the password of a pupil I teach (or an account I administer)",
+        description="As the web's reset page: a teacher resets the pupils of her classes "
+                    "when the feed or an administrator attached her, or the head teacher "
+                    "approved her own attachment (403 saying so otherwise). The account "
+                    "waits for activation again with the new code returned here; its "
+                    "sessions and API tokens end, and a pupil's parents are told.",
+    )
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        code = check_reset_password(access_managed_user(actor, pk), actor)
+        return Response(ActivationCodeSerializer({"activation_code": code}).data)
+
 
 @extend_schema(tags=["directory"])
 @extend_schema_view(
@@ -320,6 +353,69 @@ class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
         school_class = access_class(user, pk)
         check_attach_teacher_to_class(user, school_class, user)
         return self._detail(school_class)
+
+
+@extend_schema(tags=["directory"])
+@extend_schema_view(
+    list=extend_schema(summary="Teachers' attachments to classes",
+                       parameters=[ClassAttachmentQuerySerializer],
+                       description="My own, and those of the schools whose teachers' "
+                                   "attachments I approve (head teacher, school admin, ENT "
+                                   "admin), for this school year's open classes."),
+    retrieve=extend_schema(summary="A teacher's attachment to a class"),
+    destroy=extend_schema(
+        summary="Remove an attachment made by hand",
+        description="The teacher detaches herself, or the head teacher removes it. Links "
+                    "made by the feed are refused (400).",
+        responses={204: None, 400: REFUSED}),
+)
+class ClassAttachmentViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             mixins.DestroyModelMixin, GenericViewSet):
+    """A teacher who attached herself to a class (`origin` "self") may reset its pupils'
+    passwords and print its connection sheets only once the head teacher approved it."""
+
+    serializer_class = ClassAttachmentSerializer
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        if _fake(self):
+            return Membership.objects.none()
+        params = _params(ClassAttachmentQuerySerializer, self.request)
+        links = visible_class_attachments(request_user(self.request))
+        if params.get("school"):
+            links = links.filter(group__school_class__structure_id=params["school"])
+        if params.get("class"):
+            links = links.filter(group__school_class_id=params["class"])
+        if params.get("pending") is True:
+            links = links.filter(PENDING_SELF_ATTACHMENT)
+        elif params.get("pending") is False:
+            links = links.exclude(PENDING_SELF_ATTACHMENT)
+        return links
+
+    def get_object(self) -> Membership:
+        return access_class_attachment(request_user(self.request), _id(self))
+
+    def perform_destroy(self, instance: Membership) -> None:
+        actor = request_user(self.request)
+        school_class = instance.group.school_class
+        assert school_class is not None
+        if instance.user_id == actor.pk:
+            check_detach_teacher_from_class(actor, school_class, actor)
+        else:
+            link = access_class_attachment(actor, instance.pk, approve=True)
+            check_remove_class_attachment(link, actor)
+
+    @extend_schema(request=None, responses={200: ClassAttachmentSerializer, 400: REFUSED},
+                   summary="Approve a teacher's own attachment",
+                   description="For the school's head teacher, its school admins and ENT "
+                               "admins (403 for the teacher herself).")
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        link = access_class_attachment(actor, pk, approve=True)
+        check_approve_class_attachment(link, actor)
+        return Response(ClassAttachmentSerializer(
+            access_class_attachment(actor, pk)).data)
 
 
 @extend_schema(tags=["directory"])
@@ -553,6 +649,23 @@ class AdminUserViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin
         user = self.get_object()
         code = check_reset_password(user, request_user(request))
         return Response(ActivationCodeSerializer({"activation_code": code}).data)
+
+    @extend_schema(request=ApiTokensAllowedSerializer,
+                   responses={200: AdminUserDetailSerializer},
+                   summary="Allow a pupil, parent or guest to hold API tokens",
+                   description="ENT admins only (403 for school admins). Teachers, staff and "
+                               "ENT admins hold tokens anyway; withdrawing the permission "
+                               "revokes the account's tokens.")
+    @action(detail=True, methods=["post"], url_path="api-tokens")
+    def api_tokens(self, request: Request, pk: int) -> Response:
+        actor = request_user(request)
+        user = self.get_object()
+        if not actor.is_ent_admin:
+            raise exceptions.PermissionDenied
+        serializer = ApiTokensAllowedSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        do_set_api_tokens_allowed(user, serializer.validated_data["allowed"], actor)
+        return self._detail(user)
 
     @extend_schema(request=AttachmentInputSerializer,
                    responses={200: AdminUserDetailSerializer},

@@ -18,6 +18,7 @@ urlpatterns = [
     path("comptes/<int:user_id>/identite/", views.user_edit, name="user_edit"),
     path("comptes/<int:user_id>/bloquer/", views.user_block, name="user_block"),
     path("comptes/<int:user_id>/quota/", views.user_quota, name="user_quota"),
+    path("comptes/<int:user_id>/jetons-api/", views.user_api_tokens, name="user_api_tokens"),
     path("comptes/<int:user_id>/debloquer/", views.user_unblock, name="user_unblock"),
     path("comptes/<int:user_id>/reinitialiser/", views.user_reset_password,
          name="user_reset_password"),

@@ -19,10 +19,19 @@ from django.views.decorators.http import require_POST
 from preau.accounts.actions import (
     AccountError,
     check_reset_password,
+    do_set_api_tokens_allowed,
     do_unblock,
     reset_password_refusal,
 )
-from preau.accounts.models import PersonalToken, Profile, Source, State, User, UserEvent
+from preau.accounts.models import (
+    TOKEN_PROFILES,
+    PersonalToken,
+    Profile,
+    Source,
+    State,
+    User,
+    UserEvent,
+)
 from preau.accounts.tokens import do_revoke_token
 from preau.console import forms
 from preau.console.actions import (
@@ -52,7 +61,12 @@ from preau.console.rights import (
     ent_admin_required,
 )
 from preau.directory.access import access_administered_user as access_console_user
-from preau.directory.access import administered_structures, managed_users
+from preau.directory.access import (
+    administered_structures,
+    managed_users,
+    pending_class_attachments,
+    pending_flag,
+)
 from preau.directory.actions import (
     DirectoryError,
     check_attach_teacher_to_class,
@@ -166,6 +180,7 @@ def school(request: HttpRequest, structure_id: int) -> HttpResponse:
         "classes": classes,
         "teachers": teachers,
         "admins": admins,
+        "pending_links": pending_class_attachments(actor, structure=structure),
         "admin_form": forms.SchoolAdminForm() if actor.is_ent_admin else None,
         "class_form": forms.ClassForm() if not structure.has_feed else None,
     })
@@ -273,7 +288,8 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
                    .select_related("structure").order_by("structure__name"))
     memberships = (Membership.objects.filter(user=person)
                    .select_related("group", "group__school_class", "group__structure",
-                                   "group__school_year", "added_by")
+                                   "group__school_year", "added_by", "approved_by")
+                   .annotate(pending=pending_flag())
                    .order_by("group__kind", "group__name"))
     if not actor.is_ent_admin:
         memberships = memberships.filter(Q(group__structure__in=schools)
@@ -314,6 +330,9 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
                             if person.profile == Profile.RELATIVE else None),
         "is_self": person.pk == actor.pk,
         "reset_refusal": reset_password_refusal(person, actor),
+        # Adults hold API tokens anyway; the others only with an ENT admin's permission.
+        "tokens_switch": actor.is_ent_admin and not person.is_ent_admin
+        and person.profile not in TOKEN_PROFILES,
     }
 
 
@@ -341,6 +360,25 @@ def user_quota(request: HttpRequest, user_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Quota saved: %(limit)s.")
                              % {"limit": size_label(limit)})
+    return _user_page(person)
+
+
+@require_POST
+@console_required
+def user_api_tokens(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Allows (or no longer allows) a pupil, parent or guest to hold personal API tokens:
+    ENT admins only (school admins get a 403)."""
+    actor = actor_of(request)
+    person = access_console_user(actor, user_id, manage=True)
+    if not actor.is_ent_admin:
+        raise PermissionDenied
+    allowed = request.POST.get("allowed") == "1"
+    do_set_api_tokens_allowed(person, allowed, actor)
+    if allowed:
+        messages.success(request, _("This account may now hold personal API tokens."))
+    else:
+        messages.success(request, _("This account may no longer hold personal API tokens; "
+                                    "its tokens are revoked."))
     return _user_page(person)
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from preau.accounts.actions import record_event
-from preau.accounts.models import Profile, Source, User, UserEvent
+from preau.accounts.models import Profile, Source, State, User, UserEvent
+from preau.directory.access import PENDING_SELF_ATTACHMENT, can_approve_attachments
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import (
     BookmarkMember,
@@ -17,6 +22,7 @@ from preau.directory.models import (
     Membership,
     MembershipSource,
     RelativeLink,
+    SchoolAdmin,
     SchoolClass,
     SchoolYear,
     ShareBookmark,
@@ -139,7 +145,11 @@ def check_attach_teacher_to_class(teacher: User, school_class: SchoolClass, acto
                                   *, as_admin: bool = False) -> None:
     """The guide's rule: a teacher attaches to a class only once a pupil of it is in the ENT.
 
-    A school admin (`as_admin`) may attach any teacher to any class of their school.
+    A school admin (`as_admin`) may attach any teacher to any class of their school; that
+    also approves an attachment the teacher made herself. A teacher's own attachment gives
+    her the class in the Annuaire at once, but power over its pupils' accounts only once
+    the head teacher approves it: the head teachers and school admins are told in the
+    Messagerie. A head teacher's own attachment is approved by herself at once.
     """
     if teacher.profile not in (Profile.TEACHER, Profile.PERSONNEL):
         raise DirectoryError(_("Only teachers and staff can be attached to a class."))
@@ -161,6 +171,85 @@ def check_attach_teacher_to_class(teacher: User, school_class: SchoolClass, acto
     do_add_to_class(teacher, school_class, MembershipSource.MANUAL, actor)
     record_event(teacher, UserEvent.Kind.ATTACHED, actor, school_class.name,
                  class_id=school_class.pk)
+    pending = Membership.objects.filter(
+        PENDING_SELF_ATTACHMENT, user=teacher, group__school_class=school_class,
+        group__kind=GroupKind.CLASS, group__profile=Profile.TEACHER).first()
+    if pending is None:
+        return
+    if Membership.objects.filter(
+            user=teacher, group__school_class=school_class, group__kind=GroupKind.CLASS,
+            group__profile=Profile.TEACHER).exclude(PENDING_SELF_ATTACHMENT).exists():
+        return  # the feed or an admin linked her already: nothing to approve for her powers
+    if actor.pk != teacher.pk:  # an admin attaching her: her own attachment is approved
+        do_approve_class_attachment(pending, actor)
+    elif can_approve_attachments(teacher, school_class.structure):
+        do_approve_class_attachment(pending, teacher)
+    else:
+        _ask_head_teachers(teacher, school_class)
+
+
+def _ask_head_teachers(teacher: User, school_class: SchoolClass) -> None:
+    """A notice in the Messagerie of the school's head teachers and school admins: a
+    teacher attached herself to a class and waits for their approval."""
+    from preau.messaging.actions import do_deliver_notice  # messaging imports this module
+
+    structure = school_class.structure
+    approvers = set(SchoolAdmin.objects.filter(structure=structure).values_list("user_id",
+                                                                                 flat=True))
+    approvers |= set(StructureAttachment.objects.filter(structure=structure, is_director=True)
+                     .values_list("user_id", flat=True))
+    approvers = set(User.objects.filter(pk__in=approvers).exclude(pk=teacher.pk).exclude(
+        state__in=(State.DELETED, State.PREDELETED)).values_list("pk", flat=True))
+    if not approvers:
+        return  # ENT admins see it in the console's school page
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(teacher)s attached themself to %(class)s: your approval is needed") % {
+            "teacher": teacher.full_name, "class": school_class.name}
+        text = _("%(teacher)s attached themself to the class %(class)s (%(school)s). They "
+                 "now see the class and may write to it as the communication rules allow. "
+                 "To reset its pupils' passwords and print its connection sheets, which hand "
+                 "out activation codes, they need your approval: approve the attachment, or "
+                 "remove it if it is a mistake, on the class's page.") % {
+            "teacher": teacher.full_name, "class": school_class.name,
+            "school": structure.name}
+        do_deliver_notice(approvers, subject, format_html(
+            '<p>{}</p><p><a href="{}">{}</a></p>', text,
+            reverse("directory:class", args=[school_class.pk]), school_class.name))
+
+
+@transaction.atomic
+def do_approve_class_attachment(link: Membership, actor: User) -> None:
+    """The head teacher (or an admin) approves a teacher's own attachment to a class: who
+    and when are kept on the link and in the teacher's history."""
+    school_class = link.group.school_class
+    assert school_class is not None
+    link.approved_by = actor
+    link.approved_at = timezone.now()
+    link.save(update_fields=["approved_by", "approved_at"])
+    record_event(link.user, UserEvent.Kind.ATTACHMENT_APPROVED, actor, school_class.name,
+                 class_id=school_class.pk)
+
+
+def check_approve_class_attachment(link: Membership, actor: User) -> None:
+    """Callers fetch `link` with `access_class_attachment(actor, id, approve=True)`."""
+    if link.source != MembershipSource.MANUAL or link.added_by_id != link.user_id:
+        raise DirectoryError(_("The feed or an administrator made this attachment: it needs "
+                               "no approval."))
+    if link.approved_at is not None:
+        raise DirectoryError(_("This attachment is already approved."))
+    do_approve_class_attachment(link, actor)
+
+
+def check_remove_class_attachment(link: Membership, actor: User) -> None:
+    """The head teacher removes a teacher's attachment made by hand (one she made herself
+    by mistake, say); the feed's stay the feed's. Callers fetch `link` with
+    `access_class_attachment(actor, id, approve=True)`."""
+    if link.source != MembershipSource.MANUAL:
+        raise DirectoryError(_("This class attachment comes from the feed: the feed keeps it "
+                               "up to date."))
+    school_class = link.group.school_class
+    assert school_class is not None
+    do_detach_teacher_from_class(link.user, school_class, actor)
 
 
 @transaction.atomic

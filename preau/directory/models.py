@@ -272,6 +272,11 @@ class Membership(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="+", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # A teacher who attached herself to a class (`added_by` is the member) has power over
+    # its pupils' accounts only once the head teacher approved it: who and when.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+", db_index=False)
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -24,16 +24,22 @@ from preau.accounts.models import Profile, User
 from preau.directory.access import (
     access_bookmark,
     access_class,
+    access_class_attachment,
     access_group,
     access_person,
-    can_manage_class,
+    approval_pending_message,
+    can_approve_attachments,
+    class_account_rights,
+    pending_class_attachments,
 )
 from preau.directory.actions import (
     DirectoryError,
     check_add_bookmark_members,
+    check_approve_class_attachment,
     check_attach_teacher_to_class,
     check_create_bookmark,
     check_detach_teacher_from_class,
+    check_remove_class_attachment,
     do_delete_bookmark,
     do_remove_bookmark_member,
     do_remove_unreachable_bookmark_members,
@@ -171,10 +177,16 @@ def class_detail(request: HttpRequest, class_id: int) -> HttpResponse:
             pk=school_class.pk, structure__in=StructureAttachment.objects.filter(
                 user=user).values("structure")))
         own_row = rows[0] if rows else None
+    rights = class_account_rights(user, school_class)
+    pending_links = None
+    if school_class.is_active and can_approve_attachments(user, school_class.structure):
+        pending_links = list(pending_class_attachments(user, school_class=school_class))
     return render(request, "directory/class.html", {
         "nav": "annuaire", "tab": "classes", "school_class": school_class,
         "roster": class_roster(user, school_class),
-        "can_manage": can_manage_class(user, school_class), "own_row": own_row,
+        "can_manage": rights.can_manage, "own_row": own_row,
+        "approval_pending": approval_pending_message() if rights.pending else "",
+        "pending_links": pending_links,
     })
 
 
@@ -208,6 +220,42 @@ def detach_class(request: HttpRequest, class_id: int) -> HttpResponse:
         messages.success(request, _("You are no longer attached to the class %(name)s.")
                          % {"name": school_class.name})
     return redirect(_next_url(request, reverse("home")))
+
+
+@login_required
+@require_POST
+def approve_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
+    """The head teacher approves a teacher's own attachment to a class."""
+    user = _user(request)
+    link = access_class_attachment(user, link_id, approve=True)
+    school_class = link.group.school_class
+    assert school_class is not None
+    try:
+        check_approve_class_attachment(link, user)
+    except DirectoryError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(teacher)s's attachment to %(class)s is approved.")
+                         % {"teacher": link.user.full_name, "class": school_class.name})
+    return redirect(_next_url(request, reverse("directory:class", args=[school_class.pk])))
+
+
+@login_required
+@require_POST
+def remove_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
+    """The head teacher removes a teacher's attachment made by hand."""
+    user = _user(request)
+    link = access_class_attachment(user, link_id, approve=True)
+    school_class = link.group.school_class
+    assert school_class is not None
+    try:
+        check_remove_class_attachment(link, user)
+    except DirectoryError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(teacher)s is no longer attached to %(class)s.")
+                         % {"teacher": link.user.full_name, "class": school_class.name})
+    return redirect(_next_url(request, reverse("directory:class", args=[school_class.pk])))
 
 
 # People and groups --------------------------------------------------------------------------

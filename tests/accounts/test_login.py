@@ -84,7 +84,7 @@ def test_federated_account_with_wrong_password_gets_the_generic_error(client, pe
 
 
 def test_sixth_attempt_after_five_failures_is_locked_out(client, personas, settings):
-    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.PREAU_LOGIN_FAILURE_LIMIT == 5
     for _attempt in range(4):
         response = post_login(client, personas.pupil.login, "Wrong-pass-123")
         assert response.status_code == 200

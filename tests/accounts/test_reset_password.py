@@ -113,3 +113,23 @@ def test_unknown_user_is_404(client_for, personas):
     response = client_for(personas.ent_admin).get(
         reverse("accounts:reset_password", args=[999999]))
     assert response.status_code == 404
+
+
+API_MATRIX = {**PUPIL_MATRIX, None: 401}
+
+
+@pytest.mark.parametrize("actor_name", ACTORS)
+def test_reset_pupil_through_the_api_permission_matrix(personas, actor_name):
+    """The API's reset follows the web page's rule (one access function)."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    actor = getattr(personas, actor_name) if actor_name else None
+    if actor is not None:
+        client.force_login(actor, backend="preau.accounts.backends.LocalPasswordBackend")
+    response = client.post(f"/api/v1/people/{personas.pupil.pk}/reset-password/")
+    assert response.status_code == API_MATRIX[actor_name]
+    personas.pupil.refresh_from_db()
+    if response.status_code == 200:
+        assert response.json() == {"activation_code": personas.pupil.activation_code}
+    assert (personas.pupil.state == State.PENDING) == (response.status_code == 200)

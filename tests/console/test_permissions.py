@@ -95,6 +95,10 @@ CASES = [
          {"amount": "2", "unit": "GiB"}),
     Case("user quota other school", _u("user_quota", lambda p: p.other_pupil), 302, 404, "post",
          {"amount": "2", "unit": "GiB"}),
+    Case("allow API tokens", _u("user_api_tokens", lambda p: p.pupil), 302, 403, "post",
+         {"allowed": "1"}),
+    Case("allow API tokens other school", _u("user_api_tokens", lambda p: p.other_pupil), 302,
+         404, "post", {"allowed": "1"}),
 ]
 
 
@@ -139,7 +143,7 @@ def test_matrix_covers_every_console_url():
         "index", "schools", "school", "users", "user", "user_edit", "user_create", "rules",
         "tokens", "years", "user_block", "user_unblock", "user_reset_password",
         "user_attach_class", "user_detach_class", "school_admin_add", "class_create",
-        "token_revoke", "year_set_current", "quotas", "user_quota",
+        "token_revoke", "year_set_current", "quotas", "user_quota", "user_api_tokens",
     }
     also_tested_elsewhere = {"school_admin_remove", "user_attach_school", "user_detach_school",
                              "user_link_child", "user_unlink_child"}

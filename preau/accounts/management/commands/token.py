@@ -1,7 +1,8 @@
 """`preau token create|revoke|list`: personal API tokens, managed by an operator.
 
 `create` prints the key alone on stdout, so a script can capture it; the key is shown
-this once and only its hash is kept.
+this once and only its hash is kept. Pupils, parents and guests get one only once an ENT
+admin allowed it (console, account page).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from preau.accounts.actions import AccountError, check_create_token
 from preau.accounts.models import PersonalToken, State, User
-from preau.accounts.tokens import do_create_token, do_revoke_token
+from preau.accounts.tokens import do_revoke_token
 
 
 class Command(BaseCommand):
@@ -50,7 +52,11 @@ class Command(BaseCommand):
         if not user.is_active:
             self.stderr.write(f"Warning: {login!r} cannot log in ({user.state}); the token "
                               "will be refused until the account is unblocked.")
-        self.stdout.write(do_create_token(user, name=name))
+        try:
+            key = check_create_token(user, name=name)
+        except AccountError as refused:
+            raise CommandError(f"{login!r}: {refused.message}") from None
+        self.stdout.write(key)
 
     def revoke(self, prefix: str) -> None:
         tokens = list(PersonalToken.objects.filter(prefix=prefix, revoked_at__isnull=True)

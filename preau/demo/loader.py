@@ -70,6 +70,7 @@ from preau.demo.plan import (
     make_plan,
 )
 from preau.directory.actions import (
+    check_approve_class_attachment,
     check_attach_teacher_to_class,
     check_create_bookmark,
     do_add_to_class,
@@ -79,6 +80,7 @@ from preau.directory.actions import (
 )
 from preau.directory.models import (
     Academy,
+    Membership,
     MembershipSource,
     SchoolClass,
     SchoolYear,
@@ -243,6 +245,15 @@ def _staff_places(plan: Plan, fed: dict[str, User], schools: list[Structure],
         if director:
             for school_index in school_indices:
                 check_set_school_admin(schools[school_index], teacher.login, admin)
+    # demo.directeur has approved demo.enseignant's attachment (so her class's connection
+    # sheets and password resets are hers); her colleagues' still wait for approval.
+    persona = next(fed[teacher_id(n)] for n, row in enumerate(TEACHERS)
+                   if row[0] == "demo.enseignant")
+    director = next(fed[teacher_id(n)] for n, row in enumerate(TEACHERS)
+                    if row[0] == "demo.directeur")
+    check_approve_class_attachment(
+        Membership.objects.get(user=persona, group__school_class=classes[PERSONA_CLASS],
+                               source=MembershipSource.MANUAL), director)
     for number, (_school_index, class_index) in enumerate(STAFF):
         do_add_to_class(fed[staff_id(number)], classes[class_index], MembershipSource.MANUAL,
                         actor=admin)

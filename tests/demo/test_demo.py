@@ -309,3 +309,19 @@ def test_demo_mailbox_of_the_teacher(demo_world, db, client_for):
     assert Address.objects.filter(message=outing.message, group__profile="Relative").exists()
     page = client_for(teacher).get(reverse("messaging:index")).content.decode()
     assert "Conseil des maîtres jeudi" in page
+
+
+def test_demo_teacher_attachment_is_approved_her_colleagues_wait(demo):
+    """demo.enseignant may print her class's sheets (demo.directeur approved her own
+    attachment); another teacher of Les Tilleuls waits for the director's approval."""
+    from preau.directory.access import class_account_rights
+
+    teacher = User.objects.get(login="demo.enseignant")
+    school_class = SchoolClass.objects.get(groups__memberships__user=teacher,
+                                           groups__kind=GroupKind.CLASS)
+    rights = class_account_rights(teacher, school_class)
+    assert rights.can_manage and not rights.pending
+    waiting = Membership.objects.filter(
+        group__school_class__structure=school_class.structure, source="manual",
+        group__profile="Teacher", approved_at__isnull=True).exclude(user=teacher)
+    assert waiting.exists()

@@ -66,7 +66,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -161,11 +160,23 @@ def setup_django(data_dir: Path, url: str) -> None:
     django.setup()
 
 
+def close_connections() -> None:
+    """Close this process's database connections, and its pool when the settings make one
+    (a pool keeps connections to the database it was made for)."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        if connection.settings_dict.get("OPTIONS", {}).get("pool") and hasattr(
+                connection, "close_pool"):
+            connection.close_pool()
+
+
 def use_database(name: str) -> None:
     """Switch Django's connection to another database of the same server."""
     from django.db import connection
 
-    connection.close()
+    close_connections()
     connection.settings_dict["NAME"] = name
 
 
@@ -244,28 +255,86 @@ def tree_cpu(root: int) -> float:
     return sum(times.get(pid, 0) for pid in tree) / ticks
 
 
-@dataclass
-class CpuMeter:
-    """CPU seconds used by gunicorn, PostgreSQL and the load generator during a run."""
+def busy_other_backends(postmaster: int, ours: str) -> int:
+    """PostgreSQL backends busy for another database than ours right now: their CPU is in the
+    server's, which the benchmark cannot tell apart (a backend's title is
+    `postgres: [cluster: ]user database host(port) state`)."""
+    busy = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int(_stat(int(entry.name))[1]) != postmaster:
+                continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, IndexError, ValueError, UnicodeDecodeError):
+            continue
+        parts = title.rsplit(": ", 1)[-1].split()
+        if len(parts) >= 4 and "(" in parts[2] and parts[1] != ours \
+                and not parts[3].startswith("idle"):
+            busy += 1
+    return busy
 
-    gunicorn: int
-    postgres: int
+
+class CpuMeter:
+    """CPU seconds used by gunicorn's and PostgreSQL's process trees during a run, sampled
+    every second so that a part of the run can be read apart (the browsing after the storm,
+    each page's floor run), and the load generator's (locust, a child of this script).
+
+    PostgreSQL's tree is the whole server's: on a shared server it counts other databases'
+    work too, so each sample also counts the backends busy for other databases."""
+
+    def __init__(self, gunicorn: int, postgres: int, database: str) -> None:
+        self.gunicorn = gunicorn
+        self.postgres = postgres
+        self.database = database
+        self.samples: list[tuple[float, float, float]] = []
+        self.others: list[int] = []
+
+    def _sample(self) -> None:
+        self.samples.append((time.time(), tree_cpu(self.gunicorn), tree_cpu(self.postgres)))
+        self.others.append(busy_other_backends(self.postgres, self.database))
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self._sample()
 
     def start(self) -> None:
-        self.started = time.perf_counter()
-        self.values = (tree_cpu(self.gunicorn), tree_cpu(self.postgres), _children_cpu())
+        import threading
+
+        self.samples = []
+        self.others = []
+        self._sample()
+        self._children = _children_cpu()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
 
     def stop(self) -> dict[str, float]:
-        seconds = time.perf_counter() - self.started
-        now = (tree_cpu(self.gunicorn), tree_cpu(self.postgres), _children_cpu())
-        used = [b - a for a, b in zip(self.values, now, strict=True)]
-        cores = os.cpu_count() or 1
-        return {"seconds": seconds, "gunicorn_s": used[0], "postgres_s": used[1],
-                "locust_s": used[2],
-                "gunicorn_cores": used[0] / seconds, "postgres_cores": used[1] / seconds,
-                "locust_cores": used[2] / seconds,
-                "server_share": (used[0] + used[1]) / seconds / cores,
-                "machine_share": sum(used) / seconds / cores}
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        locust = _children_cpu() - self._children
+        whole = self.window(self.samples[0][0], self.samples[-1][0])
+        seconds = whole["seconds"]
+        return {**whole, "locust_s": locust, "locust_cores": locust / seconds,
+                "other_databases_busy_mean": sum(self.others) / len(self.others),
+                "other_databases_busy_max": max(self.others),
+                "machine_share": (whole["gunicorn_s"] + whole["postgres_s"] + locust)
+                / seconds / (os.cpu_count() or 1)}
+
+    def window(self, begin: float, end: float) -> dict[str, float]:
+        """gunicorn's and PostgreSQL's CPU between the samples nearest to `begin` and to
+        `end` (a second apart at most)."""
+        first = min(self.samples, key=lambda x: abs(x[0] - begin))
+        last = min(self.samples, key=lambda x: abs(x[0] - end))
+        if last[0] <= first[0]:
+            first, last = self.samples[0], self.samples[-1]
+        seconds = max(last[0] - first[0], 1e-9)
+        gunicorn, postgres = last[1] - first[1], last[2] - first[2]
+        return {"seconds": seconds, "gunicorn_s": gunicorn, "postgres_s": postgres,
+                "gunicorn_cores": gunicorn / seconds, "postgres_cores": postgres / seconds,
+                "server_share": (gunicorn + postgres) / seconds / (os.cpu_count() or 1)}
 
 
 def _children_cpu() -> float:
@@ -508,7 +577,6 @@ def argon2_floor(encoded: str, processes: int, seconds: float) -> dict[str, Any]
     `PasswordHasher.verify` with the parameters the hash carries, which are the configured
     ones), in `processes` processes at once: the most logins/s these cores could do."""
     from django.contrib.auth.hashers import identify_hasher
-    from django.db import connections
 
     hasher = identify_hasher(encoded)
     params: dict[str, Any] = {"hasher": hasher.algorithm}
@@ -516,7 +584,7 @@ def argon2_floor(encoded: str, processes: int, seconds: float) -> dict[str, Any]
         p = hasher.params()
         params.update(time_cost=p.time_cost, memory_cost_kib=p.memory_cost,
                       parallelism=p.parallelism)
-    connections.close_all()
+    close_connections()  # nothing of the database is carried into the children
     context = multiprocessing.get_context("fork")
     out = context.Queue()
     start_at = time.time() + 0.3
@@ -544,7 +612,8 @@ def start_gunicorn(args: argparse.Namespace, env: dict[str, str], port: int,
                    log: Path) -> subprocess.Popen[bytes]:
     command = [str(VENV_BIN / "gunicorn"), "preau.wsgi", "-k", "gthread",
                "--workers", str(args.workers), "--threads", str(args.threads),
-               "--bind", f"127.0.0.1:{port}", *shlex.split(args.gunicorn_args)]
+               "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+               *shlex.split(args.gunicorn_args)]
     print(f"  {' '.join(command)}", flush=True)
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=out,
@@ -590,6 +659,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 def run_locust(mode: str, base: str, users: int, seconds: float, work: Path,
                config_path: Path, extra_env: dict[str, str], meter: CpuMeter
                ) -> tuple[dict[str, Any], dict[str, float]]:
+    """One locust run, headless; `seconds` only bounds it (the scenario stops itself)."""
     results = work / f"locust-{mode}.json"
     log = work / f"locust-{mode}.log"
     env = {**os.environ, "RENTREE_CONFIG": str(config_path), "RENTREE_RESULTS": str(results),
@@ -644,7 +714,7 @@ def analyse_mix(data: dict[str, Any], verify_per_s: float) -> dict[str, Any]:
     seconds = max(end - begin, 1e-9)
     storm_seconds = max(storm_end - storm_start, 1e-9)
     ok_logins = [r for r in logins if r[4] is None]
-    storm = {"logins": len(ok_logins), "seconds": storm_seconds,
+    storm = {"logins": len(ok_logins), "seconds": storm_seconds, "end": storm_end,
              "logins_per_s": len(ok_logins) / storm_seconds,
              "ratio_to_verify": len(ok_logins) / storm_seconds / verify_per_s,
              **latency([r[3] for r in logins])}
@@ -668,7 +738,9 @@ def analyse_mix(data: dict[str, Any], verify_per_s: float) -> dict[str, Any]:
             "errors": errors_of(records)}
 
 
-def analyse_floors(data: dict[str, Any]) -> dict[str, Any]:
+def analyse_floors(data: dict[str, Any], meter: CpuMeter) -> dict[str, Any]:
+    """Each phase: the answers that arrived in its window (after its warm-up), their
+    latency, and the CPU that gunicorn and PostgreSQL used meanwhile."""
     records = data["records"]
     t0, length = data["t0"], data["phase_seconds"]
     warm = min(1.0, length / 4)
@@ -679,10 +751,14 @@ def analyse_floors(data: dict[str, Any]) -> dict[str, Any]:
         # Throughput: the answers that arrived in the window (a closed loop's rate).
         mine = [r for r in records
                 if r[0] == page and r[1] == role and start <= r[2] + r[3] / 1000 < end]
-        phases.append({"page": page, "role": role, "requests": len(mine),
-                       "per_s": len(mine) / (end - start),
+        used = meter.window(start, end)
+        per_s = len(mine) / (end - start)
+        served = per_s * used["seconds"]
+        phases.append({"page": page, "role": role, "requests": len(mine), "per_s": per_s,
                        "errors": sum(1 for r in mine if r[4] is not None),
-                       **latency([r[3] for r in mine])})
+                       **latency([r[3] for r in mine]), "cpu": used,
+                       "cpu_ms_per_request": 1000 * (used["gunicorn_s"] + used["postgres_s"])
+                       / served if served else 0.0})
     bare = [p for p in phases if p["page"] == "bare"]
     bare_per_s = sum(p["per_s"] for p in bare) / len(bare) if bare else 0.0
     pages = {}
@@ -698,7 +774,8 @@ def analyse_floors(data: dict[str, Any]) -> dict[str, Any]:
         for name in empty]
     return {"users_per_profile": data["users"] // 2, "phase_seconds": length,
             "warm_up_s": warm, "bare_per_s": bare_per_s,
-            "bare_runs": [{k: p[k] for k in ("per_s", "p50_ms", "p95_ms")} for p in bare],
+            "bare_runs": [{k: p[k] for k in ("per_s", "p50_ms", "p95_ms", "cpu_ms_per_request")}
+                          for p in bare],
             "pages": pages, "errors": errors}
 
 
@@ -743,7 +820,7 @@ def print_report(report: dict[str, Any]) -> None:
             print(f"{name:<12}{p['requests']:>9,}{p['per_s']:>8.1f}{p['p50_ms']:>9.0f}"
                   f"{p['p95_ms']:>9.0f}{p['p99_ms']:>9.0f}{p['max_ms']:>9.0f}{p['errors']:>8}")
         r = mix["reads_after_storm"]
-        c = mix["cpu"]
+        c, cs, ca = mix["cpu"], mix["cpu_storm"], mix["cpu_after_storm"]
         if mix["reads_after_storm"]["count"]:
             print(f"reads after the storm: {r['count']:,}, p50 {r['p50_ms']:.0f} ms, p95 "
                   f"{r['p95_ms']:.0f} ms (aim < 300 ms at 70 % CPU), p99 {r['p99_ms']:.0f} ms")
@@ -753,8 +830,14 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"CPU during the run: gunicorn {c['gunicorn_s']:.1f} s ({c['gunicorn_cores']:.2f} "
               f"cores), PostgreSQL {c['postgres_s']:.1f} s ({c['postgres_cores']:.2f} cores), "
               f"locust {c['locust_s']:.1f} s ({c['locust_cores']:.2f} cores); server "
-              f"{100 * c['server_share']:.0f} % of the machine, all "
+              f"{100 * c['server_share']:.0f} % of the machine, with locust "
               f"{100 * c['machine_share']:.0f} %")
+        print(f"  other databases' busy backends (their CPU is in PostgreSQL's): mean "
+              f"{c['other_databases_busy_mean']:.1f}, max {c['other_databases_busy_max']}")
+        for label, w in (("during the storm", cs), ("after the storm", ca)):
+            print(f"  {label}: gunicorn {w['gunicorn_cores']:.2f} cores, PostgreSQL "
+                  f"{w['postgres_cores']:.2f} cores: server {100 * w['server_share']:.0f} % "
+                  f"of the machine")
 
     floors = report.get("floors")
     if floors:
@@ -764,16 +847,23 @@ def print_report(report: dict[str, Any]) -> None:
               f"{floors['warm_up_s']:.1f} s not counted)")
         bare_runs = ", ".join(f"{b['per_s']:.0f}" for b in floors["bare_runs"])
         print(f"bare one-query view: {floors['bare_per_s']:.1f} requests/s "
-              f"(runs: {bare_runs}; p50 {floors['bare_runs'][0]['p50_ms']:.0f} ms)")
+              f"(runs: {bare_runs}; p50 {floors['bare_runs'][0]['p50_ms']:.0f} ms; "
+              f"{floors['bare_runs'][0]['cpu_ms_per_request']:.1f} CPU ms a request)")
         print(f"{'page/profile':<20}{'per s':>8}{'x bare':>8}{'p50 ms':>9}{'p95 ms':>9}"
-              f"{'errors':>8}")
+              f"{'gunicorn':>10}{'postgres':>10}{'CPU ms/req':>12}{'errors':>8}")
         for name, p in floors["pages"].items():
             flag = "" if p["ratio_to_bare"] >= 0.4 else "  < 0.4"
             print(f"{name:<20}{p['per_s']:>8.1f}{p['ratio_to_bare']:>7.2f}x"
-                  f"{p['p50_ms']:>9.0f}{p['p95_ms']:>9.0f}{p['errors']:>8}{flag}")
+                  f"{p['p50_ms']:>9.0f}{p['p95_ms']:>9.0f}{p['cpu']['gunicorn_cores']:>10.2f}"
+                  f"{p['cpu']['postgres_cores']:>10.2f}{p['cpu_ms_per_request']:>12.1f}"
+                  f"{p['errors']:>8}{flag}")
+        print("(gunicorn, postgres: cores each used during the page's run; CPU ms/req: their "
+              "CPU per answer)")
         c = floors["cpu"]
         print(f"CPU during the floors: gunicorn {c['gunicorn_cores']:.2f} cores, PostgreSQL "
-              f"{c['postgres_cores']:.2f} cores, locust {c['locust_cores']:.2f} cores")
+              f"{c['postgres_cores']:.2f} cores, locust {c['locust_cores']:.2f} cores; other "
+              f"databases' busy backends: mean {c['other_databases_busy_mean']:.1f}, max "
+              f"{c['other_databases_busy_max']}")
 
     errors = report["errors"]
     print()
@@ -934,14 +1024,19 @@ def main(argv: list[str] | None = None) -> int:
                        f"{args.threads} {args.gunicorn_args}".strip(),
             "connections": connection_settings(), "env": args.env}
         report["logs"] = str(work)
-        meter = CpuMeter(server.pid, pg_pid)
+        meter = CpuMeter(server.pid, pg_pid, run_name)
 
         seconds = parse_duration(args.duration)
-        print(f"the morning: {args.users} users for {seconds:.0f} s…", flush=True)
-        data, cpu = run_locust("mix", base, args.users, seconds, work, config_path,
-                               {"RENTREE_WAIT": wait}, meter)
+        print(f"the morning: {args.users} users log in, then browse for {seconds:.0f} s…",
+              flush=True)
+        data, cpu = run_locust("mix", base, args.users, seconds + 1800, work, config_path,
+                               {"RENTREE_WAIT": wait, "RENTREE_BROWSE_SECONDS": str(seconds)},
+                               meter)
         report["mix"] = analyse_mix(data, report["argon2"]["verify_per_s"])
         report["mix"]["cpu"] = cpu
+        storm_end = report["mix"]["storm"]["end"]
+        report["mix"]["cpu_storm"] = meter.window(0, storm_end)
+        report["mix"]["cpu_after_storm"] = meter.window(storm_end, float("inf"))
         if server.poll() is not None:
             sys.exit(f"gunicorn stopped during the run:\n{log.read_text()[-3000:]}")
 
@@ -958,14 +1053,12 @@ def main(argv: list[str] | None = None) -> int:
                 {"RENTREE_PHASES": ",".join(phases),
                  "RENTREE_PHASE_SECONDS": str(args.page_seconds),
                  "RENTREE_PAGE_USERS": str(page_users)}, meter)
-            report["floors"] = analyse_floors(data)
+            report["floors"] = analyse_floors(data, meter)
             report["floors"]["cpu"] = cpu
     finally:
         if server is not None:
             stop(server)
-        from django.db import connections
-
-        connections.close_all()
+        close_connections()
         if not args.keep:
             drop_database(args.database, run_name)
         drop_database(args.database, f"{template}_new")

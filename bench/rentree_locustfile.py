@@ -14,7 +14,8 @@ the benchmark spawns every user at once, so all log in within the first seconds:
 Then each repeats, with a pause of `RENTREE_WAIT` seconds ("1-3", or "0" for none), one
 action drawn from its profile's weighted mix (`MIX`): only what Préau lets that profile do —
 a teacher opens her own class and writes to her class's parents group, a parent opens the
-child's class and writes to the child's teacher.
+child's class and writes to the child's teacher. Users browse as soon as they are in; the
+run stops `RENTREE_BROWSE_SECONDS` after the last login, however long the storm took.
 
 `pages`, the floors: `RENTREE_PAGE_USERS` teachers and as many parents log in; once all are
 in, the run goes through `RENTREE_PHASES` (`page:profile,…`), `RENTREE_PHASE_SECONDS` each:
@@ -94,6 +95,7 @@ WAIT = tuple(float(x) for x in os.environ.get("RENTREE_WAIT", "1-3").split("-"))
 PHASES = [tuple(p.split(":")) for p in os.environ.get("RENTREE_PHASES", "").split(",") if p]
 PHASE_SECONDS = float(os.environ.get("RENTREE_PHASE_SECONDS", "8"))
 PAGE_USERS = int(os.environ.get("RENTREE_PAGE_USERS", "8"))
+BROWSE_SECONDS = float(os.environ.get("RENTREE_BROWSE_SECONDS", "60"))
 
 
 def _account_order() -> list[dict[str, Any]]:
@@ -116,7 +118,8 @@ RECORDS: list[tuple[str, str, float, float, str | None]] = []
 
 
 class Gate:
-    """Pages mode: the phases start together once every user has logged in (or failed to)."""
+    """Every user has logged in (or failed to): the browsing time of the mix counts from
+    then, and the phases of the pages mode start then, together."""
 
     def __init__(self) -> None:
         self.expected = len(ORDER)
@@ -128,7 +131,7 @@ class Gate:
     def arrive(self) -> None:
         self.arrived += 1
         if self.arrived >= self.expected and not self.opened.is_set():
-            self.t0 = time.time() + 0.5
+            self.t0 = time.time() + (0.5 if MODE == "pages" else 0.0)
             self.opened.set()
 
     def wait(self) -> None:
@@ -176,7 +179,8 @@ def _write_results(**_kwargs: Any) -> None:
     if not path:
         return
     Path(path).write_text(json.dumps({
-        "mode": MODE, "t0": GATE.t0, "phases": [list(p) for p in PHASES],
+        "mode": MODE, "t0": GATE.t0, "browse_seconds": BROWSE_SECONDS,
+        "phases": [list(p) for p in PHASES],
         "phase_seconds": PHASE_SECONDS, "users": len(ORDER), "read_pages": read_pages(),
         "records": RECORDS,
     }))
@@ -213,8 +217,7 @@ class RentreeUser(FastHttpUser):
                 raise StopUser
             self.log_in()
         finally:
-            if MODE == "pages":
-                GATE.arrive()
+            GATE.arrive()
 
     def log_in(self) -> None:
         """The login form, as a browser sends it; a user whose login fails stops (and the
@@ -253,8 +256,18 @@ class RentreeUser(FastHttpUser):
         if MODE == "pages":
             self.phase_step()
             return
+        if GATE.opened.is_set() and time.time() >= GATE.t0 + BROWSE_SECONDS:
+            self.finish()
+            return
         action = self.rng.choices(self.actions, self.weights)[0]
         self.do(action)
+
+    def finish(self) -> None:
+        """The run is over: stop locust (once), and wait for it."""
+        if not GATE.finished:
+            GATE.finished = True
+            gevent.spawn(self.environment.runner.quit)
+        gevent.sleep(1)
 
     def do(self, action: str) -> None:
         handler: Callable[[], None] = getattr(self, f"do_{action}")
@@ -268,10 +281,7 @@ class RentreeUser(FastHttpUser):
             return
         index = int((now - GATE.t0) // PHASE_SECONDS)
         if index >= len(PHASES):
-            if not GATE.finished:
-                GATE.finished = True
-                gevent.spawn(self.environment.runner.quit)
-            gevent.sleep(1)
+            self.finish()
             return
         page, role = PHASES[index]
         if role != self.role:

@@ -18,28 +18,31 @@ group first (`uv sync --frozen --group load`, which keeps the default groups).
    each teacher attaches to her class, shares a folder of three files with the class's
    parents and writes to them three times; every sampled account gets four files of its own;
    each parent and two other parents of each class write to the teacher. The sample is made
-   active with its charter accepted. `VACUUM ANALYZE` ends the set-up (a live base gets its
-   statistics from autovacuum). With `--reuse` this database and its documents are kept as a
-   template and later runs of the same size and seed start from a copy of it.
+   active with its charter accepted. `ANALYZE` after the import and `VACUUM ANALYZE` at the
+   end give the planner what autovacuum gives a live base (it is off on this machine's
+   PostgreSQL). With `--reuse` this database and its documents are kept as a template and
+   later runs of the same size, sample and seed start from a copy of it.
 2. The run's database: `CREATE DATABASE … TEMPLATE` of that one, so every run starts from
    the same state; the sample gets one password, hashed once with Préau's configured hasher.
 3. The Argon2 floor: `verify` of that hash with Préau's hasher, in `--workers` processes at
    once for `--verify-seconds`, before the server starts (nothing else of ours running).
 4. gunicorn as the README's production section runs it (`preau.wsgi -k gthread --workers 2
-   --threads 4`, loopback, `PREAU_DEBUG=false`, a secret key, allowed hosts), with
+   --threads 4`, loopback, `PREAU_DEBUG=false`, a secret key, allowed hosts; no control
+   socket, which would be the machine's one), with
    `DJANGO_SETTINGS_MODULE=bench.rentree_site`: Préau's settings and URLs plus the bare
    one-query view `/bench/bare/`. The environment reaches it as is (connection settings
    such as a pool's, `PREAU_*`), plus `--env` values. A few GETs of the login page warm it.
 5. The rentrée morning (`bench/rentree_locustfile.py`, mode `mix`): every user logs in at
-   once (the storm), then browses for the rest of `--duration` with `--wait` seconds
-   between actions.
+   once (the storm) and browses as soon as it is in, with `--wait` seconds between actions,
+   until `--duration` after the last login.
 6. The floors (mode `pages`): each read page alone, per profile, `--page-seconds` each in a
    closed loop of `--page-users` users, and the bare view the same way, first and last.
 
 Printed (and written with `--json`): the machine; the académie; requests/s and p50, p95,
 p99 per page of the morning; errors; logins/s against the Argon2 verify rate; each read
 page's throughput alone against the bare view's; the CPU seconds of gunicorn's and
-PostgreSQL's process trees (and of locust, which shares the cores) during each run.
+PostgreSQL's process trees (and of locust, which shares the cores) during each run, and
+how many backends of other databases were busy meanwhile (their CPU is in PostgreSQL's).
 `--compare other.json` sets this run's figures beside another's (100 against 1,000 schools,
 before against after). Exits non-zero when any request failed.
 """
@@ -392,12 +395,13 @@ def seed_sample(teacher_count: int, parent_count: int) -> dict[str, Any]:
     from preau.directory.actions import check_attach_teacher_to_class, ensure_class_groups
     from preau.directory.models import Membership, SchoolClass, Structure
     from preau.documents.actions import check_create_folder, do_upload
+    from preau.feeds.synthetic import CLASSES
     from preau.messaging.actions import check_compose_and_send
     from preau.sharing.actions import check_share
     from preau.sharing.models import Right
 
     schools = list(Structure.objects.order_by("uai"))
-    per_school = 5  # classes of a generated school
+    per_school = len(CLASSES)  # classes of a generated school, and at least as many teachers
     if teacher_count > len(schools) * per_school or teacher_count < 1:
         sys.exit(f"--teachers must be between 1 and {len(schools) * per_school} "
                  f"for {len(schools)} schools")

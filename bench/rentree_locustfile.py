@@ -53,7 +53,6 @@ WHATS_NEW_PATH: str | None = None
 WHATS_NEW_WEIGHT = 8
 
 READ_PAGES = ("home", "search", "class", "documents", "shared", "download", "inbox", "message")
-WRITE_ACTIONS = ("upload", "send")
 
 # Each profile's mix: action -> weight (how often it is drawn against the others).
 MIX: dict[str, dict[str, int]] = {

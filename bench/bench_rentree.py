@@ -154,13 +154,18 @@ def setup_django(data_dir: Path, url: str) -> None:
     os.environ["PREAU_DATA_DIR"] = str(data_dir)
     os.environ["DATABASE_URL"] = url
     os.environ["PREAU_STORAGE"] = "local"
-    os.environ.setdefault("PREAU_LOG_LEVEL", "WARNING")
     os.environ["DJANGO_SETTINGS_MODULE"] = "preau.settings"
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     import django
 
+    level = os.environ.get("PREAU_LOG_LEVEL")
+    os.environ["PREAU_LOG_LEVEL"] = "WARNING"  # this script's own output: no INFO lines
     django.setup()
+    if level is None:  # the server logs at Préau's default level, as in production
+        del os.environ["PREAU_LOG_LEVEL"]
+    else:
+        os.environ["PREAU_LOG_LEVEL"] = level
 
 
 def close_connections() -> None:
@@ -669,7 +674,9 @@ def run_locust(mode: str, base: str, users: int, seconds: float, work: Path,
     env = {**os.environ, "RENTREE_CONFIG": str(config_path), "RENTREE_RESULTS": str(results),
            "RENTREE_MODE": mode, **extra_env}
     command = [str(VENV_BIN / "locust"), "-f", str(REPO / "bench" / "rentree_locustfile.py"),
-               "--headless", "--users", str(users), "--spawn-rate", str(users),
+               # Every user started within a few milliseconds: the storm is the server's,
+               # not locust's ramp-up (it starts `spawn-rate` users a second).
+               "--headless", "--users", str(users), "--spawn-rate", str(users * 50),
                "--run-time", f"{int(seconds)}s", "--host", base, "--stop-timeout", "15",
                "--only-summary", "--loglevel", "WARNING"]
     meter.start()
@@ -1017,8 +1024,7 @@ def main(argv: list[str] | None = None) -> int:
                "DATABASE_URL": with_database(args.database, run_name),
                "PREAU_DATA_DIR": str(data_dir), "PREAU_DEBUG": "false",
                "PREAU_SECRET_KEY": secrets.token_urlsafe(50),
-               "PREAU_ALLOWED_HOSTS": "127.0.0.1", "PREAU_STORAGE": "local",
-               "PREAU_LOG_LEVEL": os.environ.get("PREAU_LOG_LEVEL", "WARNING")}
+               "PREAU_ALLOWED_HOSTS": "127.0.0.1", "PREAU_STORAGE": "local"}
         log = work / "gunicorn.log"
         server = start_gunicorn(args, env, port, log)
         wait_ready(server, base, log)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from preau.accounts.models import PasswordHistory, Profile, Source, State, User, UserEvent
+from preau.lib.errors import Refusal
 from preau.lib.text import login_part
 
 # 8 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
@@ -19,7 +20,7 @@ ACTIVATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 ACTIVATION_CODE_LENGTH = 8
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A refused account operation; the message is for the user (translated).
 
     `counts_as_failure` marks a guess that brute-force protection must count (a wrong

@@ -42,7 +42,6 @@ from preau.documents.responses import blob_response
 from preau.messaging import access
 from preau.messaging.actions import (
     MessagingError,
-    RecipientsFull,
     check_add_attachment,
     check_create_folder,
     check_delete_folder,
@@ -72,19 +71,10 @@ BINARY = OpenApiResponse(OpenApiTypes.BINARY, description=(
 
 
 class MailApiView(ApiView, GenericAPIView):
-    # Refused actions become 400 (413 for full spaces) with their message in `detail`.
+    # Refused actions answer 400 (413 for full spaces, with `names`) with their message in
+    # `detail`: preau.api.errors.
 
     pagination_class: type[ApiPagination] | None = ApiPagination
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, MessagingError):
-            body: dict[str, Any] = {"detail": str(exc)}
-            if isinstance(exc, RecipientsFull):
-                body["names"] = exc.names
-            response = Response(body, status=exc.status)
-            response.exception = True
-            return response
-        return super().handle_exception(exc)
 
     def user(self) -> User:
         return request_user(self.request)

@@ -3,8 +3,8 @@
 Rights come from `preau.directory.access` and `preau.directory.communication`, exactly as on
 the web: `Http404` and `PermissionDenied` become 404 and 403. Writes are the web's own
 actions (directory, accounts, and the console's account actions), so the API cannot bypass a
-rule of the pages; a refused change (`DirectoryError`, `AccountError`, `ConsoleError`)
-becomes 400 with the action's translated message.
+rule of the pages; a refused change (any `preau.lib.errors.Refusal`) answers its status (400,
+413…) with the action's translated message in `detail` (`preau.api.errors`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, mixins, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import BasePagination
@@ -38,7 +38,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from preau.accounts.access import access_own_token, visible_tokens
-from preau.accounts.actions import AccountError, check_reset_password, do_unblock
+from preau.accounts.actions import check_reset_password, do_unblock
 from preau.accounts.models import PersonalToken, Source, User
 from preau.accounts.tokens import do_revoke_token
 from preau.api import queries
@@ -80,7 +80,6 @@ from preau.api.serializers import (
     with_schools,
 )
 from preau.console.actions import (
-    ConsoleError,
     check_block,
     check_create_account,
     check_detach_from_structure,
@@ -96,7 +95,6 @@ from preau.directory.access import (
     managed_users,
 )
 from preau.directory.actions import (
-    DirectoryError,
     check_attach_teacher_to_class,
     do_add_bookmark_members,
     do_attach_to_structure,
@@ -108,16 +106,13 @@ from preau.directory.actions import (
 from preau.directory.communication import reachable_users, visible_groups
 from preau.directory.models import Group, SchoolClass, ShareBookmark
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="Refused, with a message for the user.")
 
 
-class Refused(exceptions.APIException):
-    """An action refused the change: 400 with its message."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This change was refused.")
-    default_code = "refused"
+class Refused(Refusal):
+    """A request the API itself refuses before any action (a missing file…): 400."""
 
 
 def one_upload(request: Request, too_large: Callable[[str], Exception]) -> UploadedFile:
@@ -137,8 +132,8 @@ def one_upload(request: Request, too_large: Callable[[str], Exception]) -> Uploa
 
 class ApiView(APIView):
     # What every API view shares: JSON bodies, the page size ceiling, a 401 challenge for
-    # anonymous callers, and refused actions as 400. (A comment, not a docstring: the
-    # schema would show it on every operation.)
+    # anonymous callers. Refused actions are answered by preau.api.errors, for every view.
+    # (A comment, not a docstring: the schema would show it on every operation.)
 
     parser_classes: Sequence[type[BaseParser]] = [JSONParser]
     pagination_class: type[BasePagination] | None = ApiPagination
@@ -151,11 +146,6 @@ class ApiView(APIView):
             if header:
                 return str(header)
         return ""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DirectoryError | ConsoleError | AccountError):
-            exc = Refused(str(exc))
-        return super().handle_exception(exc)
 
 
 def _fake(view: Any) -> bool:

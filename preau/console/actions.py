@@ -40,6 +40,7 @@ from preau.directory.models import (
 )
 from preau.documents.actions import do_set_profile_quota, do_set_user_quota, profile_quota
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ SCHOOL_ADMIN_PROFILES = (Profile.TEACHER, Profile.PERSONNEL)
 SCHOOL_YEAR_NAME = re.compile(r"^(\d{4})-(\d{4})$")
 
 
-class ConsoleError(Exception):
+class ConsoleError(Refusal):
     """A refused change; the message is for the admin (translated)."""
 
 

@@ -24,6 +24,7 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.directory.queries import unreachable_bookmark_members
+from preau.lib.errors import Refusal
 
 PROFILE_GROUP_NAMES: dict[str, str] = {
     Profile.TEACHER: _("Teachers"),
@@ -43,7 +44,7 @@ PROFILE_GROUP_LABELS_FR: dict[str, str] = {
 CLASS_GROUP_PROFILES = (Profile.STUDENT, Profile.RELATIVE, Profile.TEACHER, Profile.PERSONNEL)
 
 
-class DirectoryError(Exception):
+class DirectoryError(Refusal):
     """A refused directory change; the message is for the user (translated)."""
 
 

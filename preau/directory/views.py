@@ -29,7 +29,6 @@ from preau.directory.access import (
     can_manage_class,
 )
 from preau.directory.actions import (
-    DirectoryError,
     check_add_bookmark_members,
     check_attach_teacher_to_class,
     check_create_bookmark,
@@ -68,6 +67,7 @@ from preau.directory.queries import (
     staff_home,
 )
 from preau.feeds.lifecycle import days_until_deletion
+from preau.lib.errors import Refusal
 
 SEARCH_PAGE_SIZE = 50
 GROUP_PAGE_SIZE = 100
@@ -185,7 +185,7 @@ def attach_class(request: HttpRequest, class_id: int) -> HttpResponse:
     school_class = access_class(user, class_id)
     try:
         check_attach_teacher_to_class(user, school_class, actor=user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("You are now attached to the class %(name)s.")
@@ -201,7 +201,7 @@ def detach_class(request: HttpRequest, class_id: int) -> HttpResponse:
     school_class = access_class(user, class_id)
     try:
         check_detach_teacher_from_class(user, school_class, actor=user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("You are no longer attached to the class %(name)s.")
@@ -292,7 +292,7 @@ def bookmark_create(request: HttpRequest) -> HttpResponse:
     users, groups = form.selected()
     try:
         bookmark = check_create_bookmark(user, form.cleaned_data["name"], users, groups)
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error(None, str(error))
         return _bookmarks_page(request, None, status=400, create_form=form)
     messages.success(request, _("Bookmark “%(name)s” created.") % {"name": bookmark.name})
@@ -308,7 +308,7 @@ def bookmark_rename(request: HttpRequest, bookmark_id: int) -> HttpResponse:
         return _bookmarks_page(request, bookmark, status=400, rename_form=form)
     try:
         do_rename_bookmark(bookmark, form.cleaned_data["name"])
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error("name", str(error))
         return _bookmarks_page(request, bookmark, status=400, rename_form=form)
     messages.success(request, _("Bookmark renamed to “%(name)s”.") % {"name": bookmark.name})
@@ -337,7 +337,7 @@ def bookmark_add_members(request: HttpRequest, bookmark_id: int) -> HttpResponse
     users, groups = form.selected()
     try:
         check_add_bookmark_members(bookmark, users, groups)
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error(None, str(error))
         return _bookmarks_page(request, bookmark, status=400, add_form=form)
     messages.success(request, _("Members added."))

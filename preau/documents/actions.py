@@ -40,6 +40,7 @@ from preau.documents.models import (
     QuotaDefault,
 )
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 from preau.sharing.actions import do_delete_resource_shares
 from preau.sharing.models import Right, Share
 
@@ -47,18 +48,23 @@ log = logging.getLogger(__name__)
 MAX_NAME = 255
 
 
-class DocumentError(Exception):
+class DocumentError(Refusal):
     """A refused action; the message is for the user."""
-
-    status = 400
 
 
 class FileTooLarge(DocumentError):
     status = 413
+    detail_fields = ("limit",)
+
+    @property
+    def limit(self) -> int:
+        """The per-file limit, in bytes."""
+        return int(settings.PREAU_UPLOAD_MAX_BYTES)
 
 
 class QuotaExceeded(DocumentError):
     status = 413
+    detail_fields = ("used", "limit", "free", "size")
 
     def __init__(self, used: int, limit: int, size: int) -> None:
         self.used, self.limit, self.size = used, limit, size

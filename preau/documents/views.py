@@ -3,7 +3,7 @@ moi, Documents ajoutés dans les applis, Corbeille, a file's page, uploads and d
 
 Views stay thin: they read through `access` (404 for what the user may not see, 403 for a
 missing right), write through one `actions.check_*` call, and turn a refused action
-(`DocumentError`) into a message: a flash message and a redirect for a plain form, the
+(any `preau.lib.errors.Refusal`) into a message: a flash message and a redirect for a plain form, the
 message with the error's HTTP status for htmx and for the upload script (JSON).
 
 Large folders are paged (200 entries a page, folders first, sorted by name, date or size):
@@ -77,6 +77,7 @@ from preau.documents.media import INLINE_TYPES
 from preau.documents.models import App, FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 from preau.sharing.models import Right
 
 PAGE_SIZE = 200
@@ -127,7 +128,7 @@ def _place_url(node: Node | None) -> str:
     return reverse("documents:index")
 
 
-def _refused(request: HttpRequest, error: DocumentError, back: str) -> HttpResponse:
+def _refused(request: HttpRequest, error: Refusal, back: str) -> HttpResponse:
     """A refused action: its message, with its status for htmx, a flash message otherwise."""
     if _wants_json(request):
         return JsonResponse({"error": str(error)}, status=error.status)
@@ -323,7 +324,7 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
 class UploadResult:
     name: str
     node: Node | None = None
-    error: DocumentError | None = None
+    error: Refusal | None = None
 
     def as_json(self) -> dict[str, Any]:
         if self.node is not None:
@@ -401,7 +402,7 @@ def upload(request: HttpRequest) -> HttpResponseBase:
         result = UploadResult(name=upload_file.name or "")
         try:
             result.node = check_upload(user, upload_file, folder)
-        except DocumentError as error:
+        except Refusal as error:
             result.error = error
         results.append(result)
     return _upload_answer(request, results, back, folder)
@@ -431,7 +432,7 @@ def create_folder(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise _form_error(form)
         created = check_create_folder(user, form.cleaned_data["name"], parent)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("Folder “%(name)s” created.") % {"name": created.name})
     return redirect(back)
@@ -448,7 +449,7 @@ def rename(request: HttpRequest, node_id: int) -> HttpResponse:
         if not form.is_valid():
             raise _form_error(form)
         check_rename(user, node, form.cleaned_data["name"])
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("Renamed to “%(name)s”.") % {"name": node.name})
     return redirect(back)
@@ -469,7 +470,7 @@ def _target_view(request: HttpRequest, node_id: int, *, copy: bool) -> HttpRespo
         target = form.target_folder()
         try:
             done = check_copy(user, node, target) if copy else check_move(user, node, target)
-        except DocumentError as error:
+        except Refusal as error:
             return _refused(request, error, reverse(
                 "documents:copy" if copy else "documents:move", args=[node.pk]))
         text = (_("“%(name)s” was copied.") if copy else _("“%(name)s” was moved."))
@@ -502,7 +503,7 @@ def copy_to_mine(request: HttpRequest, node_id: int) -> HttpResponse:
     node = access_node(user, node_id)
     try:
         done = check_copy(user, node, None)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, _node_page(node))
     messages.success(request, _("“%(name)s” was copied into your documents.")
                      % {"name": done.name})
@@ -520,7 +521,7 @@ def delete(request: HttpRequest, node_id: int) -> HttpResponse:
         back = _place_url(node)
     try:
         check_trash(user, node)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("“%(name)s” was moved to the trash. It still counts in your "
                                 "space until you empty the trash.") % {"name": node.name})
@@ -541,7 +542,7 @@ def new_version(request: HttpRequest, node_id: int) -> HttpResponseBase:
         if not form.is_valid():
             raise _form_error(form)
         version = check_new_version(user, node, form.cleaned_data["file"])
-    except DocumentError as error:
+    except Refusal as error:
         if _wants_json(request) or _is_htmx(request):
             return _refused(request, error, back)
         return render(request, "documents/upload_result.html", {
@@ -560,7 +561,7 @@ def restore_version(request: HttpRequest, node_id: int, version_id: int) -> Http
     version = get_object_or_404(FileVersion, node=node, pk=version_id)
     try:
         check_restore_version(user, node, version)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, _node_page(node))
     messages.success(request, _("Version %(number)s is the current version again.")
                      % {"number": version.number})
@@ -577,7 +578,7 @@ def restore(request: HttpRequest, node_id: int) -> HttpResponse:
     node = access_trashed(user, node_id)
     try:
         restored = check_restore(user, node)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, reverse("documents:trash"))
     messages.success(request, _("“%(name)s” was restored.") % {"name": restored.name})
     return redirect(reverse("documents:trash"))
@@ -589,7 +590,7 @@ def _confirm(request: HttpRequest, *, title: str, text: str, button: str,
     if request.method == "POST":
         try:
             freed = action()
-        except DocumentError as error:
+        except Refusal as error:
             return _refused(request, error, reverse("documents:trash"))
         messages.success(request, _("Deleted for good: %(size)s freed.")
                          % {"size": size_label(freed)})

@@ -55,6 +55,7 @@ from preau.documents.models import (
     QuotaDefault,
 )
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -73,7 +74,7 @@ BLOB_PREFIX = "mail/"
 _Named = TypeVar("_Named", User, Group)
 
 
-class MessagingError(Exception):
+class MessagingError(Refusal):
     """A refused action; the message is for the user."""
 
     status = 400
@@ -83,6 +84,7 @@ class RecipientsFull(MessagingError):
     """The send was refused because some participants lack the space for the attachments."""
 
     status = 413
+    detail_fields = ("names",)
 
     def __init__(self, message: str, names: list[str]) -> None:
         super().__init__(message)

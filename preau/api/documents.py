@@ -78,6 +78,7 @@ from preau.documents.actions import (
 )
 from preau.documents.models import FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
+from preau.lib.ids import parse_id
 from preau.sharing.access import shares_on
 from preau.sharing.actions import (
     check_share,
@@ -193,9 +194,10 @@ class DocumentListView(DocumentApiView):
         user = self.user()
         upload = self.one_upload()
         raw_folder = request.data.get("folder") or None
-        if raw_folder is not None and not str(raw_folder).isdigit():
+        folder_id = parse_id(raw_folder) if raw_folder is not None else None
+        if raw_folder is not None and folder_id is None:
             raise Refused(_("“folder” must be a folder id."))
-        folder = self.target_folder(int(raw_folder) if raw_folder else None)
+        folder = self.target_folder(folder_id)
         node = check_upload(user, upload, folder)
         return self.detail(node.pk, status.HTTP_201_CREATED)
 

@@ -188,7 +188,7 @@ class MyTokenViewSet(ApiView, mixins.ListModelMixin, mixins.DestroyModelMixin,
     `preau token create`)."""
 
     serializer_class = TokenSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self) -> QuerySet[PersonalToken]:
         if _fake(self):
@@ -252,7 +252,7 @@ class PersonViewSet(ApiView, mixins.RetrieveModelMixin, GenericViewSet):
     """People I may reach in the Annuaire."""
 
     serializer_class = PersonCardSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self) -> QuerySet[User]:
         return User.objects.none()  # cards are fetched one at a time, by access_person
@@ -275,7 +275,7 @@ class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
     """Classes of my schools (teachers, staff, admins) or my own and my children's."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return ClassSerializer if self.action == "list" else ClassDetailSerializer
@@ -316,7 +316,7 @@ class GroupViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
     """Groups I may find, share with or write to."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return GroupSerializer if self.action == "list" else GroupDetailSerializer
@@ -357,7 +357,7 @@ class BookmarkViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       GenericViewSet):
     """My share bookmarks (favoris de partage); nobody else sees them."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
@@ -424,7 +424,7 @@ class BookmarkViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                      description="The member row's id (not the person's).")],
         summary="Remove a member from a bookmark",
     )
-    @action(detail=True, methods=["delete"], url_path="members/<int:member_id>")
+    @action(detail=True, methods=["delete"], url_path="members/<id:member_id>")
     def remove_member(self, request: Request, pk: int, member_id: int) -> Response:
         bookmark = self.get_object()
         member = get_object_or_404(bookmark.members.all(), pk=member_id)
@@ -456,7 +456,7 @@ class AdminUserViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin
     """ENT admins manage every account; school admins those of their schools."""
 
     permission_classes = [IsAuthenticated, IsSchoolAdmin]
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
@@ -552,7 +552,7 @@ class AdminUserViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin
                                      description="A school you administer.")],
         summary="Detach an account from a school I administer",
     )
-    @action(detail=True, methods=["delete"], url_path="attachments/<int:school_id>")
+    @action(detail=True, methods=["delete"], url_path="attachments/<id:school_id>")
     def detach(self, request: Request, pk: int, school_id: int) -> Response:
         actor = request_user(request)
         user = self.get_object()

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from preau.api.permissions import request_user
+from preau.api.serializers import IdField
 from preau.api.views import ApiView
 from preau.directory.models import Academy
 from preau.yearchange.actions import check_approve_plan, do_plan
@@ -76,7 +77,7 @@ class PurgeableShareSerializer(serializers.Serializer):
 
 
 class HandOverSerializer(serializers.Serializer):
-    teacher = serializers.IntegerField(help_text="id of a teacher the caller may reach")
+    teacher = IdField(help_text="id of a teacher the caller may reach")
 
 
 class DetailSerializer(serializers.Serializer):

@@ -69,6 +69,7 @@ from preau.documents.actions import profile_quota, quota_of
 from preau.documents.models import DEFAULT_QUOTAS, UNSET_QUOTA, Quota
 from preau.documents.sizes import size_label
 from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
 from preau.lib.text import search_key
 
 PAGE_SIZE = 50
@@ -518,10 +519,11 @@ def user_create(request: HttpRequest) -> HttpResponse:
     school_id = request.POST.get("school") or request.GET.get("school")
     if not school_id and schools.count() == 1:
         school_id = str(schools.get().pk)
-    if not school_id or not str(school_id).isdigit():
+    structure_id = parse_id(school_id)
+    if structure_id is None:
         return _render(request, "console/user_create.html", "create",
                        {"choose_form": forms.ChooseSchoolForm(actor), "form": None})
-    structure = access_console_structure(actor, int(school_id))
+    structure = access_console_structure(actor, structure_id)
     if request.method == "POST":
         form = forms.CreateAccountForm(structure, request.POST)
         if form.is_valid():
@@ -547,7 +549,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def rules(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method == "POST":
-        enabled = {int(value) for value in request.POST.getlist("enabled") if value.isdigit()}
+        enabled = {rule_id for value in request.POST.getlist("enabled")
+                   if (rule_id := parse_id(value)) is not None}
         changed = do_update_rules(enabled, actor)
         if changed:
             messages.success(request, ngettext(

@@ -97,7 +97,8 @@ def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
 def _next_url(request: HttpRequest, default: str) -> str:
     """Where to go back after a POST: the page that sent it, if it is one of ours."""
     candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take any other word for a view's name.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return default

@@ -3,8 +3,8 @@ moi, Documents ajoutés dans les applis, Corbeille, a file's page, uploads and d
 
 Views stay thin: they read through `access` (404 for what the user may not see, 403 for a
 missing right), write through one `actions.check_*` call, and turn a refused action
-(any `preau.lib.errors.Refusal`) into a message: a flash message and a redirect for a plain form, the
-message with the error's HTTP status for htmx and for the upload script (JSON).
+(any `preau.lib.errors.Refusal`) into a message: a flash message and a redirect for a plain
+form, the message with the error's HTTP status for htmx and for the upload script (JSON).
 
 Large folders are paged (200 entries a page, folders first, sorted by name, date or size):
 a folder of 10,000 documents lists in the same number of queries as a folder of ten.
@@ -78,6 +78,7 @@ from preau.documents.models import App, FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
 from preau.documents.sizes import size_label
 from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
 from preau.sharing.models import Right
 
 PAGE_SIZE = 200
@@ -111,7 +112,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _back(request: HttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take any other word for a view's name.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return default
@@ -268,9 +270,10 @@ def _version(node: Node, request: HttpRequest) -> FileVersion | None:
     raw = request.GET.get("version", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    version_id = parse_id(raw)
+    if version_id is None:
         raise Http404
-    return get_object_or_404(FileVersion, node=node, pk=int(raw))
+    return get_object_or_404(FileVersion, node=node, pk=version_id)
 
 
 @login_required
@@ -384,7 +387,7 @@ def upload(request: HttpRequest) -> HttpResponseBase:
     folder = None
     folder_id = request.POST.get("folder", "")
     if folder_id:
-        if not folder_id.isdigit():
+        if parse_id(folder_id) is None:
             raise Http404
         folder = access_folder(user, int(folder_id))
         back = reverse("documents:folder", args=[folder.pk])
@@ -423,7 +426,7 @@ def create_folder(request: HttpRequest) -> HttpResponse:
     parent = None
     parent_id = request.POST.get("parent", "")
     if parent_id:
-        if not parent_id.isdigit():
+        if parse_id(parent_id) is None:
             raise Http404
         parent = access_folder(user, int(parent_id))
     back = reverse("documents:folder", args=[parent.pk]) if parent else reverse("documents:index")

@@ -66,3 +66,22 @@ class RefusalMiddleware:
             back = reverse("home")
         return render(request, "refused.html", {"message": message, "back": back},
                       status=exception.status)
+
+
+class PrivateCacheMiddleware:
+    """Every answer to a logged-in user is `Cache-Control: no-store, private`: pages, htmx
+    fragments, the API (session or token), downloads and thumbnails. School computers are
+    shared; neither the browser's cache (the back button after logging out) nor a proxy may
+    keep what one user saw for the next. Static files are served before this (WhiteNoise)
+    and keep their caching; anonymous pages (the login page) are left as they are."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # After the view: DRF puts the token's user on the request while answering.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+        return response

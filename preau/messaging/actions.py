@@ -56,6 +56,7 @@ from preau.documents.models import (
 )
 from preau.documents.sizes import size_label
 from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -114,12 +115,13 @@ def parse_tokens(tokens: Iterable[str]) -> tuple[list[int], list[int], list[str]
     bad: list[str] = []
     for token in tokens:
         kind, _sep, raw = str(token).strip().partition(":")
-        if not raw.isdigit():
+        number = parse_id(raw)
+        if number is None:
             bad.append(str(token))
         elif kind == "user":
-            users.append(int(raw))
+            users.append(number)
         elif kind == "group":
-            groups.append(int(raw))
+            groups.append(number)
         else:
             bad.append(str(token))
     return users, groups, bad

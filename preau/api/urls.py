@@ -8,10 +8,10 @@ one too large for the database is a 404."""
 from typing import Any
 
 from django.urls import URLPattern, path
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from preau.api import documents, messaging, views, yearchange
+from preau.api.schema import SchemaView
 
 router = SimpleRouter(use_regex_path=False)  # each viewset's lookup_value_converter is "id"
 router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
@@ -94,7 +94,7 @@ yearchange_urls = [
 ]
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("directory/search/", views.DirectorySearchView.as_view(), name="api-search"),
     *document_urls,

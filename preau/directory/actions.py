@@ -25,6 +25,7 @@ from preau.directory.models import (
 )
 from preau.directory.queries import unreachable_bookmark_members
 from preau.lib.errors import Refusal
+from preau.lib.text import clean_line
 
 PROFILE_GROUP_NAMES: dict[str, str] = {
     Profile.TEACHER: _("Teachers"),
@@ -205,7 +206,7 @@ def do_link_relative(relative: User, student: User, source: str = Source.MANUAL,
 @transaction.atomic
 def do_create_bookmark(owner: User, name: str, users: list[User] = (),  # type: ignore[assignment]
                        groups: list[Group] = ()) -> ShareBookmark:  # type: ignore[assignment]
-    name = name.strip()
+    name = clean_line(name)
     if not name:
         raise DirectoryError(_("Give the bookmark a name."))
     bookmark = ShareBookmark.objects.create(owner=owner, name=name)
@@ -214,7 +215,7 @@ def do_create_bookmark(owner: User, name: str, users: list[User] = (),  # type: 
 
 
 def do_rename_bookmark(bookmark: ShareBookmark, name: str) -> None:
-    name = name.strip()
+    name = clean_line(name)
     if not name:
         raise DirectoryError(_("Give the bookmark a name."))
     bookmark.name = name

@@ -9,7 +9,6 @@ concurrent uploads can never together overshoot) and given back if anything fail
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from preau.documents.models import (
 )
 from preau.documents.sizes import size_label
 from preau.lib.errors import Refusal
+from preau.lib.text import clean_line
 from preau.sharing.actions import do_delete_resource_shares
 from preau.sharing.models import Right, Share
 
@@ -204,9 +204,9 @@ def recount_quota(user_id: int) -> int:
 
 
 def clean_name(raw: str) -> str:
-    """A file or folder name as the user sees it: no path, no control character."""
-    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    """A file or folder name as the user sees it: no path, no control or invisible format
+    character (`clean_line`: a right-to-left override cannot turn "gpj.exe" into "exe.jpg")."""
+    name = clean_line((raw or "").replace("\\", "/").split("/")[-1])
     if name in {"", ".", ".."}:
         raise DocumentError(_("This name is not valid."))
     if len(name) > MAX_NAME:

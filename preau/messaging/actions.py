@@ -57,6 +57,7 @@ from preau.documents.models import (
 from preau.documents.sizes import size_label
 from preau.lib.errors import Refusal
 from preau.lib.ids import parse_id
+from preau.lib.text import clean_line
 from preau.messaging.models import (
     Address,
     AddressField,
@@ -187,7 +188,7 @@ def tokens_of(message: Message, field_name: str) -> list[str]:
 
 
 def _clean_subject(subject: str) -> str:
-    subject = " ".join((subject or "").split())
+    subject = " ".join(clean_line(subject or "").split())
     if len(subject) > MAX_SUBJECT:
         raise MessagingError(_("A subject has at most %(max)s characters.")
                              % {"max": MAX_SUBJECT})
@@ -632,7 +633,7 @@ def do_release_mailboxes(user_ids: Iterable[int]) -> int:
 
 
 def _folder_name(user: User, name: str, exclude: int | None = None) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(clean_line(name or "").split())
     if not name:
         raise MessagingError(_("Give the folder a name."))
     if len(name) > MAX_FOLDER_NAME:

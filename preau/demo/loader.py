@@ -17,7 +17,6 @@ ones. No real personal data: names are drawn by Faker, e-mails use the reserved
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from collections import Counter
@@ -90,6 +89,7 @@ from preau.documents.actions import check_create_folder, do_upload
 from preau.documents.models import Node
 from preau.feeds.actions import do_import
 from preau.feeds.models import FeedFormat, FeedRun
+from preau.lib import csvfile
 from preau.messaging.actions import (
     check_add_attachment,
     check_compose_and_send,
@@ -380,7 +380,7 @@ def write_logins_file() -> Path:
                          .order_by("structure__uai").values_list("user_id", "structure__uai")):
         schools.setdefault(user_id, []).append(uai)
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        writer = csvfile.writer(out)
         writer.writerow(["login", "profile", "first_name", "last_name", "schools", "state",
                          "activation_code", "password"])
         for user in demo_users():

@@ -89,6 +89,13 @@ def client(user: User | None, cls: type[Client] = Client) -> Any:
     return made
 
 
+def test_every_id_in_a_path_uses_the_id_converter():
+    """One mechanism for path ids: `<id:…>` (or `<mailbox:…>`), never Django's `int` nor a
+    regular expression of digits, in every URL conf of Préau."""
+    assert not [route.name for route in ROUTES if {"int", "digits"} & set(route.params.values())]
+    assert {"id", "mailbox"} <= {kind for route in ROUTES for kind in route.params.values()}
+
+
 def test_the_walk_sees_every_app():
     prefixes = {route.template.split("/")[1] for route in ROUTES}
     assert {"compte", "annuaire", "documents", "messagerie", "administration",

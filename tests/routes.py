@@ -50,7 +50,8 @@ class Route:
 
     @property
     def int_params(self) -> list[str]:
-        return [name for name, kind in self.params.items() if kind in ("int", "id", "digits", "mailbox")]
+        return [name for name, kind in self.params.items()
+                if kind in ("int", "id", "digits", "mailbox")]
 
     @property
     def is_api(self) -> bool:

@@ -121,7 +121,8 @@ def _instance(cls: type[Refusal]) -> Refusal:
 
 def _refusal_classes() -> list[type[Refusal]]:
     _preau_modules()
-    return sorted(_subclasses(Refusal) | {Refusal}, key=_qualname)
+    return sorted({cls for cls in _subclasses(Refusal) if cls.__module__.startswith("preau.")}
+                  | {Refusal}, key=_qualname)
 
 
 @pytest.fixture
@@ -177,3 +178,35 @@ def test_a_web_view_that_does_not_catch_a_refusal_answers_it(cls, personas, book
     # A back link to another site is not offered.
     response = client.post(url, HTTP_REFERER="https://evil.example/")
     assert '<a href="/">Retour</a>' in response.content.decode()
+
+
+class _TooSoon(Refusal):
+    """A refusal with its own status, figures and headers (like a sending limit's 429)."""
+
+    detail_fields = ("retry_after",)
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.status = 429
+        self.retry_after = 30
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "30"}
+
+
+def test_a_refusal_brings_its_status_figures_and_headers(personas, bookmark, client_for,
+                                                         monkeypatch):
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise _TooSoon("Réessayez dans 30 secondes.")
+
+    monkeypatch.setattr("preau.api.views.do_rename_bookmark", refuse)
+    monkeypatch.setattr("preau.directory.views.do_remove_unreachable_bookmark_members", refuse)
+    client = APIClient()
+    client.force_login(personas.teacher, backend="preau.accounts.backends.LocalPasswordBackend")
+    response = client.patch(f"/api/v1/bookmarks/{bookmark.pk}/", {"name": "x"}, format="json")
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+    assert response.json() == {"detail": "Réessayez dans 30 secondes.", "retry_after": 30}
+    web = client_for(personas.teacher)
+    response = web.post(f"/annuaire/favoris/{bookmark.pk}/retirer-invisibles/",
+                        HTTP_HX_REQUEST="true")
+    assert response.status_code == 429 and response["Retry-After"] == "30"

@@ -17,5 +17,6 @@ from preau.lib.errors import Refusal
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Refusal):
-        return Response({"detail": str(exc), **exc.details()}, status=exc.status)
+        return Response({"detail": str(exc), **exc.details()}, status=exc.status,
+                        headers=exc.headers())
     return drf_exception_handler(exc, context)

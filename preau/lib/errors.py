@@ -20,13 +20,18 @@ class Refusal(Exception):
     """An action refused a change; `str(refusal)` is the message for the user.
 
     `status` is the HTTP status a boundary answers with: 400 by default, 413 for a file or
-    a space that is too small. `detail_fields` names attributes that the API adds to its
-    `{"detail": …}` body (the quota figures of a full space, the names of full recipients).
+    a space that is too small (a subclass may set it per instance). `detail_fields` names
+    attributes that the API adds to its `{"detail": …}` body (the quota figures of a full
+    space, the names of full recipients); `headers()` adds response headers (Retry-After…).
     """
 
-    status: ClassVar[int] = 400
+    status: int = 400
     detail_fields: ClassVar[tuple[str, ...]] = ()
 
     def details(self) -> dict[str, Any]:
         """What the API answers beside `detail`."""
         return {name: getattr(self, name) for name in self.detail_fields}
+
+    def headers(self) -> dict[str, str]:
+        """Headers of the answer, for the API and the web alike."""
+        return {}

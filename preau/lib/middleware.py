@@ -54,18 +54,23 @@ class RefusalMiddleware:
         if not isinstance(exception, Refusal):
             return None
         message = str(exception)
+        response: HttpResponse
         if "application/json" in request.headers.get("Accept", ""):
-            return JsonResponse({"detail": message, **exception.details()},
-                                status=exception.status)
-        if request.headers.get("HX-Request") == "true":
-            return HttpResponse(format_html('<p class="message error" role="alert">{}</p>',
-                                            message), status=exception.status)
-        back = request.headers.get("Referer", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            back = reverse("home")
-        return render(request, "refused.html", {"message": message, "back": back},
-                      status=exception.status)
+            response = JsonResponse({"detail": message, **exception.details()},
+                                    status=exception.status)
+        elif request.headers.get("HX-Request") == "true":
+            response = HttpResponse(format_html('<p class="message error" role="alert">{}</p>',
+                                                message), status=exception.status)
+        else:
+            back = request.headers.get("Referer", "")
+            if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+                back = reverse("home")
+            response = render(request, "refused.html", {"message": message, "back": back},
+                              status=exception.status)
+        for name, value in exception.headers().items():
+            response[name] = value
+        return response
 
 
 class PrivateCacheMiddleware:

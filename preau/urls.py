@@ -2,7 +2,6 @@ from django.conf import settings
 from django.urls import include, path
 
 from preau.directory import views as directory_views
-from preau.lib import converters  # noqa: F401 - registers <id:…> before the apps' URL confs
 from preau.lib.admin import admin_urls
 
 urlpatterns = [

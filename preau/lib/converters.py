@@ -7,7 +7,8 @@ PostgreSQL `bigint` or SQLite `INTEGER` column can hold. Every URL conf uses it 
 the API's viewsets through `lookup_value_converter = "id"`; query and body values go through
 `preau.api.serializers.IdField` and `preau.lib.ids.parse_id` with the same limit.
 
-Registered when this module is imported, which `preau/urls.py` does before any URL conf.
+Registered when this module is imported, which the first app's `ready()` does
+(`preau.accounts.apps`), so every URL conf can use them, whatever imports it first.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ def _guide_environment(text: str) -> dict[str, str]:
 
 
 def _check_deploy(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items()
-            if not key.startswith("PREAU_") and key != "DATABASE_URL"}
+    # Only what a server's environment has besides the guide's (the test runner's own
+    # variables, such as DJANGO_ALLOW_ASYNC_UNSAFE, are not a server's).
+    base = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
     return subprocess.run(
         [sys.executable, "-m", "preau", "check", "--deploy", "--fail-level", "WARNING"],
         env={**base, **env, "PREAU_DATA_DIR": str(tmp_path)}, capture_output=True, text=True,

@@ -55,6 +55,28 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# HTTPS (README "Production"): redirect plain HTTP, then have browsers remember (HSTS). Behind
+# a reverse proxy that terminates TLS, PREAU_PROXY_SSL_HEADER names the header by which it
+# says the request came over HTTPS (the proxy must set it on every request, overwriting what
+# a client sent).
+SECURE_SSL_REDIRECT = env_bool("PREAU_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("PREAU_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PREAU_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("PREAU_HSTS_PRELOAD", False)
+_proxy_ssl_header = env_str("PREAU_PROXY_SSL_HEADER").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# Django warns (check --deploy) until includeSubDomains and preload are on; they are an
+# operator's decision about the domain, so setting either variable, to true or to false,
+# records the decision and silences its warning.
+SILENCED_SYSTEM_CHECKS = [
+    check for check, variable in (("security.W005", "PREAU_HSTS_INCLUDE_SUBDOMAINS"),
+                                  ("security.W021", "PREAU_HSTS_PRELOAD"))
+    if env_str(variable).strip()]
+
+# Django's admin site at /django-admin/, for operators: off unless PREAU_DJANGO_ADMIN=true.
+PREAU_DJANGO_ADMIN = env_bool("PREAU_DJANGO_ADMIN", False)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -89,7 +111,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "preau.lib.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "preau.lib.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -280,13 +304,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Refusals of actions (preau.lib.errors.Refusal) answer {"detail"} with their status.
+    "EXCEPTION_HANDLER": "preau.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "preau.api.metadata.ApiMetadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Préau API",
     "DESCRIPTION": "REST API of Préau, the primary-school ENT. Same access rules as the web.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the API's users: logged in (session or token), like the API.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # preau.lib.converters: ids (integers up to 2**63 - 1) and mail folder keys.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1,
+                                        "maximum": 2**63 - 1},
+                                 "mailbox": str},
     # Two choice sets share the field name "kind": name their enums.
     "ENUM_NAME_OVERRIDES": {
         "GroupKindEnum": "preau.directory.models.GroupKind",

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.conf import settings
 from django.urls import include, path
 
 from preau.directory import views as directory_views
+from preau.lib.admin import admin_urls
 
 urlpatterns = [
     path("", directory_views.home, name="home"),
@@ -14,5 +15,6 @@ urlpatterns = [
     path("partages/", include("preau.sharing.urls")),
     path("api/v1/", include("preau.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
 ]
+if settings.PREAU_DJANGO_ADMIN:  # off unless set (docs/configuration.md)
+    urlpatterns += admin_urls()

@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 
 from preau.accounts.models import PasswordHistory, Profile, Source, State, User, UserEvent
 from preau.accounts.tokens import do_create_token, do_revoke_all_tokens
-from preau.lib.text import login_part
+from preau.lib.errors import Refusal
+from preau.lib.text import clean_line, login_part
 
 # 8 characters from an alphabet without look-alikes (no 0/O, 1/l/I).
 ACTIVATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 ACTIVATION_CODE_LENGTH = 8
 
 
-class AccountError(Exception):
+class AccountError(Refusal):
     """A refused account operation; the message is for the user (translated).
 
     `counts_as_failure` marks a guess that brute-force protection must count (a wrong
@@ -95,8 +96,9 @@ def do_create_user(*, first_name: str, last_name: str, profile: str,
     """A new account waiting for activation, with a generated login and activation code."""
     if profile not in Profile.values:
         raise ValueError(f"unknown profile {profile!r}")
+    first_name, last_name = clean_line(first_name), clean_line(last_name)
     login = fields.pop("login", None) or generate_login(first_name, last_name)
-    user = User(login=login, first_name=first_name.strip(), last_name=last_name.strip(),
+    user = User(login=login, first_name=first_name, last_name=last_name,
                 profile=profile, source=source, state=State.PENDING,
                 activation_code=new_activation_code(), **fields)
     user.set_unusable_password()

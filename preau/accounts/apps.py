@@ -8,4 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from preau.lib import checks  # noqa: F401  (registers the system checks)
+        from preau.lib import (
+            checks,  # noqa: F401  (registers the system checks)
+            converters,  # noqa: F401  (registers <id:…>, before any URL conf)
+        )

@@ -12,8 +12,8 @@ urlpatterns = [
     path("", views.profile, name="profile"),
     path("mot-de-passe/", views.change_password, name="password"),
     path("jetons/", views.tokens, name="tokens"),
-    path("jetons/<int:token_id>/revoquer/", views.revoke_token, name="revoke_token"),
-    path("reinitialiser/<int:user_id>/", views.reset_password, name="reset_password"),
-    path("fiches/classe/<int:class_id>/", views.class_sheets_view, name="class_sheets"),
-    path("fiches/<int:user_id>/", views.user_sheet_view, name="user_sheet"),
+    path("jetons/<id:token_id>/revoquer/", views.revoke_token, name="revoke_token"),
+    path("reinitialiser/<id:user_id>/", views.reset_password, name="reset_password"),
+    path("fiches/classe/<id:class_id>/", views.class_sheets_view, name="class_sheets"),
+    path("fiches/<id:user_id>/", views.user_sheet_view, name="user_sheet"),
 ]

@@ -14,8 +14,10 @@ from rest_framework import serializers
 
 from preau.api.serializers import (
     GroupRefSerializer,
+    IdField,
     OutputSerializer,
     PersonRefSerializer,
+    RefField,
 )
 from preau.documents.access import breadcrumb
 from preau.documents.models import FileVersion, Node, ThumbnailState
@@ -140,8 +142,8 @@ class UploadSerializer(serializers.Serializer):
     """multipart/form-data: one file per request."""
 
     file = serializers.FileField(help_text="The file; its name is the document's name.")
-    folder = serializers.IntegerField(
-        required=False, min_value=1,
+    folder = IdField(
+        required=False,
         help_text="Id of a folder you may contribute to; the top of My documents if left out.")
 
 
@@ -150,14 +152,14 @@ class VersionUploadSerializer(serializers.Serializer):
 
 
 class ListQuerySerializer(serializers.Serializer):
-    folder = serializers.IntegerField(
-        required=False, min_value=1, allow_null=True,
+    folder = IdField(
+        required=False, allow_null=True,
         help_text="A folder's id: its content; left out or empty: the top of My documents.")
 
 
 class FolderQuerySerializer(serializers.Serializer):
-    parent = serializers.IntegerField(  # type: ignore[assignment]  # not Field.parent
-        required=False, min_value=1,
+    parent = IdField(  # type: ignore[assignment]  # not Field.parent
+        required=False,
         help_text="A folder's id: its sub-folders; left out: the folders at the top of "
                   "My documents.")
 
@@ -166,16 +168,16 @@ class DocumentUpdateSerializer(serializers.Serializer):
     """Rename and/or move (both need the manage right); fields left out do not change."""
 
     name = serializers.CharField(required=False, max_length=400, trim_whitespace=False)
-    folder = serializers.IntegerField(
-        required=False, min_value=1, allow_null=True,
+    folder = IdField(
+        required=False, allow_null=True,
         help_text="Move into this folder (contribute right needed there); null: to the top "
                   "of My documents (its owner only).")
 
 
 class FolderCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=400, trim_whitespace=False)
-    parent = serializers.IntegerField(  # type: ignore[assignment]  # not Field.parent
-        required=False, min_value=1, allow_null=True,
+    parent = IdField(  # type: ignore[assignment]  # not Field.parent
+        required=False, allow_null=True,
         help_text="Id of a folder you may contribute to; the top of My documents if left "
                   "out or null.")
 
@@ -184,14 +186,14 @@ class FolderUpdateSerializer(serializers.Serializer):
     """Rename and/or move (both need the manage right); fields left out do not change."""
 
     name = serializers.CharField(required=False, max_length=400, trim_whitespace=False)
-    parent = serializers.IntegerField(  # type: ignore[assignment]  # not Field.parent
-        required=False, min_value=1, allow_null=True,
+    parent = IdField(  # type: ignore[assignment]  # not Field.parent
+        required=False, allow_null=True,
         help_text="Move into this folder; null: to the top of My documents (its owner only).")
 
 
 class CopySerializer(serializers.Serializer):
-    folder = serializers.IntegerField(
-        required=False, min_value=1, allow_null=True,
+    folder = IdField(
+        required=False, allow_null=True,
         help_text="Copy into this folder (contribute right needed); left out or null: the "
                   "top of My documents. The copy is yours and counts in your quota.")
 
@@ -270,12 +272,10 @@ class HiddenShareSerializer(OutputSerializer):
 
 
 class ShareCreateSerializer(serializers.Serializer):
-    resource = serializers.RegexField(r"^(document|folder):[0-9]+$", max_length=40,
-                                      help_text='"document:ID" or "folder:ID".')
-    grantee = serializers.RegexField(r"^(user|group|bookmark):[0-9]+$", max_length=40,
-                                     help_text='"user:ID", "group:ID" or "bookmark:ID" (one '
-                                               "of your share bookmarks: expanded now into "
-                                               "its members).")
+    resource = RefField(("document", "folder"), help_text='"document:ID" or "folder:ID".')
+    grantee = RefField(("user", "group", "bookmark"),
+                       help_text='"user:ID", "group:ID" or "bookmark:ID" (one of your share '
+                                 "bookmarks: expanded now into its members).")
     rights = serializers.ListField(
         child=serializers.ChoiceField(choices=Right.choices), allow_empty=False, max_length=4,
         help_text="manage implies every right; every right implies read.")
@@ -311,6 +311,5 @@ class ResourceSharesSerializer(serializers.Serializer):
 
 
 class ShareQuerySerializer(serializers.Serializer):
-    resource = serializers.RegexField(r"^(document|folder):[0-9]+$", max_length=40,
-                                      help_text='"document:ID" or "folder:ID".')
+    resource = RefField(("document", "folder"), help_text='"document:ID" or "folder:ID".')
 

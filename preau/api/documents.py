@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -62,9 +61,7 @@ from preau.api.views import REFUSED, ApiView, Refused, _params, one_upload
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.documents import access
 from preau.documents.actions import (
-    DocumentError,
     FileTooLarge,
-    QuotaExceeded,
     QuotaInfo,
     check_copy,
     check_create_folder,
@@ -81,9 +78,9 @@ from preau.documents.actions import (
 )
 from preau.documents.models import FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
+from preau.lib.ids import parse_id
 from preau.sharing.access import shares_on
 from preau.sharing.actions import (
-    SharingError,
     check_share,
     check_unshare,
     check_update_rights,
@@ -106,27 +103,11 @@ MULTIPART = ["multipart/form-data"]
 
 
 class DocumentApiView(ApiView, GenericAPIView):
-    # Refused document and share actions become 400 or 413 with their message in `detail`
-    # (and the quota figures for a quota refusal). A comment, not a docstring: the schema
-    # would show it on every operation.
+    # Refused document and share actions answer 400 or 413 with their message in `detail`
+    # (and the quota figures for a quota refusal): preau.api.errors. A comment, not a
+    # docstring: the schema would show it on every operation.
 
     pagination_class = ApiPagination
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DocumentError | SharingError):
-            response = Response(self.refusal_body(exc),
-                                status=getattr(exc, "status", status.HTTP_400_BAD_REQUEST))
-            response.exception = True
-            return response
-        return super().handle_exception(exc)
-
-    def refusal_body(self, exc: Exception) -> dict[str, Any]:
-        body: dict[str, Any] = {"detail": str(exc)}
-        if isinstance(exc, QuotaExceeded):
-            body.update(used=exc.used, limit=exc.limit, free=exc.free, size=exc.size)
-        elif isinstance(exc, FileTooLarge):
-            body["limit"] = settings.PREAU_UPLOAD_MAX_BYTES
-        return body
 
     def user(self) -> User:
         return request_user(self.request)
@@ -213,9 +194,10 @@ class DocumentListView(DocumentApiView):
         user = self.user()
         upload = self.one_upload()
         raw_folder = request.data.get("folder") or None
-        if raw_folder is not None and not str(raw_folder).isdigit():
+        folder_id = parse_id(raw_folder) if raw_folder is not None else None
+        if raw_folder is not None and folder_id is None:
             raise Refused(_("“folder” must be a folder id."))
-        folder = self.target_folder(int(raw_folder) if raw_folder else None)
+        folder = self.target_folder(folder_id)
         node = check_upload(user, upload, folder)
         return self.detail(node.pk, status.HTTP_201_CREATED)
 

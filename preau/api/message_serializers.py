@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from preau.api.serializers import OutputSerializer
+from preau.api.serializers import IdField, OutputSerializer, RefField
 from preau.messaging.access import TRASH, copy_attachments
 from preau.messaging.models import Address, Attachment, MessageCopy
 from preau.messaging.text import plain_text, safe_html
@@ -16,7 +16,7 @@ from preau.messaging.text import plain_text, safe_html
 
 def recipients_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.RegexField(r"^(user|group):[0-9]+$", max_length=30), required=False,
+        child=RefField(("user", "group")), required=False,
         default=list, help_text='People and groups within your reach: "user:ID", "group:ID".')
 
 
@@ -162,9 +162,9 @@ class ReplyDraftSerializer(serializers.Serializer):
 
 
 class SendSerializer(ComposeSerializer):
-    draft = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                     help_text="A draft of yours to send with these fields "
-                                               "(its attachments go with it).")
+    draft = IdField(required=False, allow_null=True, default=None,
+                    help_text="A draft of yours to send with these fields (its attachments go "
+                              "with it).")
 
 
 class AttachmentUploadSerializer(serializers.Serializer):
@@ -172,9 +172,8 @@ class AttachmentUploadSerializer(serializers.Serializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    folder = serializers.IntegerField(allow_null=True, help_text="One of your folders; null "
-                                                                 "to put it back in Inbox or "
-                                                                 "Sent.")
+    folder = IdField(allow_null=True, help_text="One of your folders; null to put it back in "
+                                                "Inbox or Sent.")
 
 
 class MailFreedSerializer(serializers.Serializer):

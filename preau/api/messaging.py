@@ -12,11 +12,9 @@ files one per request (multipart, field `file`), then send the draft.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django.http import HttpResponseBase
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -49,8 +47,6 @@ from preau.documents.responses import blob_response
 from preau.messaging import access
 from preau.messaging.actions import (
     MessagingError,
-    RecipientsFull,
-    SendLimitReached,
     check_add_attachment,
     check_create_folder,
     check_delete_folder,
@@ -87,33 +83,11 @@ BINARY = OpenApiResponse(OpenApiTypes.BINARY, description=(
     "`inline=1`, everything else as application/octet-stream."))
 
 
-def retry_after(refusal: SendLimitReached) -> int | None:
-    """Whole seconds until the refused message can go (None: it must change first)."""
-    if refusal.retry_at is None:
-        return None
-    return max(1, math.ceil((refusal.retry_at - timezone.now()).total_seconds()))
-
-
 class MailApiView(ApiView, GenericAPIView):
-    # Refused actions become 400 (413 for full spaces) with their message in `detail`.
+    # Refused actions answer 400 (413 for full spaces, with `names`) with their message in
+    # `detail`: preau.api.errors.
 
     pagination_class: type[ApiPagination] | None = ApiPagination
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, MessagingError):
-            body: dict[str, Any] = {"detail": str(exc)}
-            headers: dict[str, str] = {}
-            if isinstance(exc, RecipientsFull):
-                body["names"] = exc.names
-            if isinstance(exc, SendLimitReached):
-                wait = retry_after(exc)
-                body["retry_after"] = wait
-                if wait is not None:
-                    headers["Retry-After"] = str(wait)
-            response = Response(body, status=exc.status, headers=headers)
-            response.exception = True
-            return response
-        return super().handle_exception(exc)
 
     def user(self) -> User:
         return request_user(self.request)

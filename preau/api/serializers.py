@@ -22,9 +22,46 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.lib.ids import MAX_ID, parse_id
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+class IdField(serializers.IntegerField):
+    """An id read from a request (query or body): a positive integer the database can hold,
+    else 400 before any query (`preau.lib.ids`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A row chosen by id among the field's queryset: an id past the database's range is
+    refused as an unknown one (`IdField`'s limit), before any query."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if parse_id(data) is None:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+class RefField(serializers.RegexField):
+    """A reference such as "user:12": one of `kinds`, a colon and an id the database can
+    hold (`IdField`'s limit), else 400."""
+
+    def __init__(self, kinds: tuple[str, ...], **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)
+        super().__init__(rf"^({'|'.join(kinds)}):[0-9]+$", **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = str(super().to_internal_value(data))
+        if parse_id(value.partition(":")[2]) is None:
+            self.fail("invalid")
+        return value
 
 
 def schools_prefetch() -> Prefetch:
@@ -128,12 +165,11 @@ class SearchQuerySerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=SEARCH_TYPES, required=False,
                                    help_text="Only people, or only groups.")
     profile = serializers.ChoiceField(choices=Profile.choices, required=False)
-    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    school = IdField(required=False, help_text="School id.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["class"] = serializers.IntegerField(required=False, min_value=1,
-                                                   help_text="Class id.")
+        fields["class"] = IdField(required=False, help_text="Class id.")
         return fields
 
 
@@ -202,7 +238,7 @@ class PersonCardSerializer(OutputSerializer):
 
 
 class ClassQuerySerializer(serializers.Serializer):
-    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    school = IdField(required=False, help_text="School id.")
     year = serializers.CharField(required=False, max_length=9,
                                  help_text="School year such as 2022-2023; the current one "
                                            "by default.")
@@ -260,12 +296,11 @@ class ClassDetailSerializer(ClassSerializer):
 class GroupQuerySerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
     kind = serializers.ChoiceField(choices=GroupKind.choices, required=False)
-    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    school = IdField(required=False, help_text="School id.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["class"] = serializers.IntegerField(required=False, min_value=1,
-                                                   help_text="Class id.")
+        fields["class"] = IdField(required=False, help_text="Class id.")
         return fields
 
 
@@ -313,7 +348,7 @@ class ReachableIdsField(serializers.ListField):
     def __init__(self, context_key: str, message: StrOrPromise, **kwargs: Any) -> None:
         self.context_key = context_key
         self.message = message
-        super().__init__(child=serializers.IntegerField(min_value=1), required=False,
+        super().__init__(child=IdField(), required=False,
                          max_length=500, **kwargs)
 
     def to_internal_value(self, data: Any) -> list[Any]:
@@ -397,12 +432,11 @@ class AdminUserQuerySerializer(serializers.Serializer):
                               help_text="Words to find in names and logins.")
     profile = serializers.ChoiceField(choices=Profile.choices, required=False)
     state = serializers.ChoiceField(choices=State.choices, required=False)
-    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    school = IdField(required=False, help_text="School id.")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["class"] = serializers.IntegerField(required=False, min_value=1,
-                                                   help_text="Class id.")
+        fields["class"] = IdField(required=False, help_text="Class id.")
         return fields
 
 
@@ -436,7 +470,7 @@ class AdminUserCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     profile = serializers.ChoiceField(choices=Profile.choices)
-    school = serializers.PrimaryKeyRelatedField(
+    school = IdRelatedField(
         queryset=Structure.objects.none(),
         error_messages={"does_not_exist": _("Unknown school, or one you do not administer."),
                         "incorrect_type": _("Unknown school, or one you do not administer.")},
@@ -449,7 +483,7 @@ class AdminUserCreateSerializer(serializers.Serializer):
         fields = super().get_fields()
         if "administered_schools" in self.context:
             school = fields["school"]
-            assert isinstance(school, serializers.PrimaryKeyRelatedField)
+            assert isinstance(school, IdRelatedField)
             school.queryset = self.context["administered_schools"]
         return fields
 
@@ -472,7 +506,7 @@ class ActivationCodeSerializer(serializers.Serializer):
 
 
 class AttachmentInputSerializer(serializers.Serializer):
-    school = serializers.PrimaryKeyRelatedField(
+    school = IdRelatedField(
         queryset=Structure.objects.none(),
         error_messages={"does_not_exist": _("Unknown school, or one you do not administer."),
                         "incorrect_type": _("Unknown school, or one you do not administer.")},
@@ -483,7 +517,7 @@ class AttachmentInputSerializer(serializers.Serializer):
         fields = super().get_fields()
         if "administered_schools" in self.context:
             school = fields["school"]
-            assert isinstance(school, serializers.PrimaryKeyRelatedField)
+            assert isinstance(school, IdRelatedField)
             school.queryset = self.context["administered_schools"]
         return fields
 

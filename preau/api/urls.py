@@ -1,15 +1,20 @@
 """REST API v1 routes, mounted at /api/v1/. The OpenAPI schema is at schema/.
 
-The Espace documentaire's and the shares' routes take their final slash as optional
-(`/documents/12` and `/documents/12/` are the same), as scripts write them both ways."""
+The Espace documentaire's, the Messagerie's, the shares' and the year change's routes take
+their final slash as optional (`/documents/12` and `/documents/12/` are the same), as
+scripts write them both ways. Ids go through the `id` converter (`preau.lib.converters`):
+one too large for the database is a 404."""
 
-from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from typing import Any
+
+from django.urls import URLPattern, path
+from django.urls.resolvers import RoutePattern
 from rest_framework.routers import SimpleRouter
 
 from preau.api import documents, messaging, views, yearchange
+from preau.api.schema import SchemaView
 
-router = SimpleRouter(use_regex_path=False)
+router = SimpleRouter(use_regex_path=False)  # each viewset's lookup_value_converter is "id"
 router.register("me/tokens", views.MyTokenViewSet, basename="api-token")
 router.register("people", views.PersonViewSet, basename="api-person")
 router.register("classes", views.ClassViewSet, basename="api-class")
@@ -19,12 +24,23 @@ router.register("class-attachments", views.ClassAttachmentViewSet,
 router.register("bookmarks", views.BookmarkViewSet, basename="api-bookmark")
 router.register("admin/users", views.AdminUserViewSet, basename="api-admin-user")
 
-ID = r"(?P<pk>[0-9]+)"
+ID = "<id:pk>"
 
 
-def route(pattern: str, view, name: str):  # type: ignore[no-untyped-def]
-    """`pattern` with an optional final slash."""
-    return re_path(rf"^{pattern}/?$", view.as_view(), name=name)
+class OptionalSlashPattern(RoutePattern):
+    """A `path()` route (converters included) whose final slash may be left out."""
+
+    def __init__(self, route: str, name: str | None = None, is_endpoint: bool = False) -> None:
+        super().__init__(route, name, is_endpoint)
+        regex: str = self._regex  # type: ignore[has-type]  # set by RoutePattern
+        if is_endpoint and regex.endswith("/\\Z"):
+            self._regex = regex[: -len("/\\Z")] + "/?\\Z"
+
+
+def route(pattern: str, view: Any, name: str) -> URLPattern:
+    """`pattern` with an optional final slash (the schema shows it with the slash)."""
+    return URLPattern(OptionalSlashPattern(f"{pattern}/", name=name, is_endpoint=True),
+                      view.as_view(), name=name)
 
 
 document_urls = [
@@ -41,9 +57,9 @@ document_urls = [
     route(f"documents/{ID}/thumbnail", documents.ThumbnailView, "api-document-thumbnail"),
     route(f"documents/{ID}/copy", documents.CopyView, "api-document-copy"),
     route(f"documents/{ID}/versions", documents.VersionListView, "api-versions"),
-    route(rf"documents/{ID}/versions/(?P<number>[0-9]+)/content",
+    route(f"documents/{ID}/versions/<id:number>/content",
           documents.VersionContentView, "api-version-content"),
-    route(rf"documents/{ID}/versions/(?P<number>[0-9]+)/restore",
+    route(f"documents/{ID}/versions/<id:number>/restore",
           documents.VersionRestoreView, "api-version-restore"),
     route("folders", documents.FolderListView, "api-folders"),
     route(f"folders/{ID}", documents.FolderDetailView, "api-folder"),
@@ -53,11 +69,11 @@ document_urls = [
     route(f"shares/{ID}", documents.ShareDetailView, "api-share"),
 ]
 
-ATT = r"(?P<attachment_id>[0-9]+)"
+ATT = "<id:attachment_id>"
 mail_urls = [
     route("mail/folders", messaging.MailFolderListView, "api-mail-folders"),
     route(f"mail/folders/{ID}", messaging.MailFolderDetailView, "api-mail-folder"),
-    route(r"mail/folders/(?P<key>inbox|sent|drafts|trash|[0-9]+)/messages",
+    route("mail/folders/<mailbox:key>/messages",
           messaging.MailFolderMessagesView, "api-mail-folder-messages"),
     route("mail/messages", messaging.MessageListView, "api-mail-messages"),
     route(f"mail/messages/{ID}", messaging.MessageDetailView, "api-mail-message"),
@@ -94,7 +110,7 @@ yearchange_urls = [
 ]
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("directory/search/", views.DirectorySearchView.as_view(), name="api-search"),
     *document_urls,

@@ -3,8 +3,8 @@
 Rights come from `preau.directory.access` and `preau.directory.communication`, exactly as on
 the web: `Http404` and `PermissionDenied` become 404 and 403. Writes are the web's own
 actions (directory, accounts, and the console's account actions), so the API cannot bypass a
-rule of the pages; a refused change (`DirectoryError`, `AccountError`, `ConsoleError`)
-becomes 400 with the action's translated message.
+rule of the pages; a refused change (any `preau.lib.errors.Refusal`) answers its status (400,
+413…) with the action's translated message in `detail` (`preau.api.errors`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from rest_framework.viewsets import GenericViewSet
 
 from preau.accounts.access import access_own_token, visible_tokens
 from preau.accounts.actions import (
-    AccountError,
     check_reset_password,
     do_set_api_tokens_allowed,
     do_unblock,
@@ -87,7 +86,6 @@ from preau.api.serializers import (
     with_schools,
 )
 from preau.console.actions import (
-    ConsoleError,
     check_block,
     check_create_account,
     check_detach_from_structure,
@@ -95,7 +93,6 @@ from preau.console.actions import (
 )
 from preau.directory.access import (
     PENDING_SELF_ATTACHMENT,
-    ApprovalPending,
     access_bookmark,
     access_class,
     access_class_attachment,
@@ -109,7 +106,6 @@ from preau.directory.access import (
 )
 from preau.directory.access import access_administered_user as access_managed_account
 from preau.directory.actions import (
-    DirectoryError,
     check_approve_class_attachment,
     check_attach_teacher_to_class,
     check_detach_teacher_from_class,
@@ -124,16 +120,13 @@ from preau.directory.actions import (
 from preau.directory.communication import addressable_groups, can_address, reachable_users
 from preau.directory.models import Group, Membership, SchoolClass, ShareBookmark
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
 
 REFUSED = OpenApiResponse(ErrorSerializer, description="Refused, with a message for the user.")
 
 
-class Refused(exceptions.APIException):
-    """An action refused the change: 400 with its message."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = _("This change was refused.")
-    default_code = "refused"
+class Refused(Refusal):
+    """A request the API itself refuses before any action (a missing file…): 400."""
 
 
 def one_upload(request: Request, too_large: Callable[[str], Exception]) -> UploadedFile:
@@ -153,8 +146,8 @@ def one_upload(request: Request, too_large: Callable[[str], Exception]) -> Uploa
 
 class ApiView(APIView):
     # What every API view shares: JSON bodies, the page size ceiling, a 401 challenge for
-    # anonymous callers, and refused actions as 400. (A comment, not a docstring: the
-    # schema would show it on every operation.)
+    # anonymous callers. Refused actions are answered by preau.api.errors, for every view.
+    # (A comment, not a docstring: the schema would show it on every operation.)
 
     parser_classes: Sequence[type[BaseParser]] = [JSONParser]
     pagination_class: type[BasePagination] | None = ApiPagination
@@ -167,13 +160,6 @@ class ApiView(APIView):
             if header:
                 return str(header)
         return ""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, DirectoryError | ConsoleError | AccountError):
-            exc = Refused(str(exc))
-        elif isinstance(exc, ApprovalPending):
-            exc = exceptions.PermissionDenied(str(exc))  # a 403 that says why
-        return super().handle_exception(exc)
 
 
 def _fake(view: Any) -> bool:
@@ -216,7 +202,7 @@ class MyTokenViewSet(ApiView, mixins.ListModelMixin, mixins.DestroyModelMixin,
     `preau token create`)."""
 
     serializer_class = TokenSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self) -> QuerySet[PersonalToken]:
         if _fake(self):
@@ -280,7 +266,7 @@ class PersonViewSet(ApiView, mixins.RetrieveModelMixin, GenericViewSet):
     """People I may reach in the Annuaire."""
 
     serializer_class = PersonCardSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self) -> QuerySet[User]:
         return User.objects.none()  # cards are fetched one at a time, by access_person
@@ -322,7 +308,7 @@ class ClassViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
     """Classes of my schools (teachers, staff, admins) or my own and my children's."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return ClassSerializer if self.action == "list" else ClassDetailSerializer
@@ -428,7 +414,7 @@ class GroupViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                    GenericViewSet):
     """Groups I may find, share with or write to."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_serializer_class(self) -> type[BaseSerializer]:
         return GroupSerializer if self.action == "list" else GroupDetailSerializer
@@ -471,7 +457,7 @@ class BookmarkViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       GenericViewSet):
     """My share bookmarks (favoris de partage); nobody else sees them."""
 
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
@@ -538,7 +524,7 @@ class BookmarkViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                                      description="The member row's id (not the person's).")],
         summary="Remove a member from a bookmark",
     )
-    @action(detail=True, methods=["delete"], url_path="members/<int:member_id>")
+    @action(detail=True, methods=["delete"], url_path="members/<id:member_id>")
     def remove_member(self, request: Request, pk: int, member_id: int) -> Response:
         bookmark = self.get_object()
         member = get_object_or_404(bookmark.members.all(), pk=member_id)
@@ -570,7 +556,7 @@ class AdminUserViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin
     """ENT admins manage every account; school admins those of their schools."""
 
     permission_classes = [IsAuthenticated, IsSchoolAdmin]
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_serializer_class(self) -> type[BaseSerializer]:
@@ -683,7 +669,7 @@ class AdminUserViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin
                                      description="A school you administer.")],
         summary="Detach an account from a school I administer",
     )
-    @action(detail=True, methods=["delete"], url_path="attachments/<int:school_id>")
+    @action(detail=True, methods=["delete"], url_path="attachments/<id:school_id>")
     def detach(self, request: Request, pk: int, school_id: int) -> Response:
         actor = request_user(request)
         user = self.get_object()

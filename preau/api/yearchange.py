@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from preau.api.permissions import request_user
+from preau.api.serializers import IdField
 from preau.api.views import ApiView
 from preau.directory.models import Academy
-from preau.sharing.actions import SharingError
-from preau.yearchange.actions import YearChangeError, check_approve_plan, do_plan
+from preau.yearchange.actions import check_approve_plan, do_plan
 from preau.yearchange.models import TransitionRun
 from preau.yearchange.owners import (
     PurgeableShare,
@@ -77,7 +77,7 @@ class PurgeableShareSerializer(serializers.Serializer):
 
 
 class HandOverSerializer(serializers.Serializer):
-    teacher = serializers.IntegerField(help_text="id of a teacher the caller may reach")
+    teacher = IdField(help_text="id of a teacher the caller may reach")
 
 
 class DetailSerializer(serializers.Serializer):
@@ -127,10 +127,7 @@ class ApproveView(YearChangeApiView):
                    summary="Approve a plan: the transition runs in the background")
     def post(self, request: Request, pk: int) -> Response:
         plan = get_object_or_404(TransitionRun, pk=int(pk))
-        try:
-            queued = check_approve_plan(request_user(request), plan)
-        except YearChangeError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        queued = check_approve_plan(request_user(request), plan)
         run_approved_transition.enqueue(queued.pk)
         queued.refresh_from_db()
         return Response(RunSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
@@ -154,10 +151,7 @@ class ConvertView(YearChangeApiView):
     def post(self, request: Request, pk: int) -> Response:
         user = request_user(request)
         item = access_purgeable_share(user, int(pk))
-        try:
-            count = check_convert_to_members(user, item)
-        except SharingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        count = check_convert_to_members(user, item)
         return Response({"detail": f"{count}"})
 
 
@@ -175,9 +169,6 @@ class HandOverView(YearChangeApiView):
         teacher = next_year_teachers(user).filter(pk=data.validated_data["teacher"]).first()
         if teacher is None:
             return Response({"detail": "unknown teacher"}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            share = check_hand_to_teacher(user, item, teacher)
-        except SharingError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        share = check_hand_to_teacher(user, item, teacher)
         return Response({"detail": f"share {share.pk}"})
 

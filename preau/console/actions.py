@@ -40,6 +40,8 @@ from preau.directory.models import (
 )
 from preau.documents.actions import do_set_profile_quota, do_set_user_quota, profile_quota
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
+from preau.lib.text import clean_line
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ SCHOOL_ADMIN_PROFILES = (Profile.TEACHER, Profile.PERSONNEL)
 SCHOOL_YEAR_NAME = re.compile(r"^(\d{4})-(\d{4})$")
 
 
-class ConsoleError(Exception):
+class ConsoleError(Refusal):
     """A refused change; the message is for the admin (translated)."""
 
 
@@ -87,7 +89,8 @@ def check_create_account(actor: User, *, first_name: str, last_name: str, profil
         raise ConsoleError(_(
             "Teachers and pupils of this school come from the académie's feed: they cannot "
             "be created by hand."))
-    if not first_name.strip() or not last_name.strip():
+    first_name, last_name = clean_line(first_name), clean_line(last_name)
+    if not first_name or not last_name:
         raise ConsoleError(_("Give a first name and a last name."))
     if school_class is not None:
         if profile != Profile.STUDENT:
@@ -113,7 +116,7 @@ def check_update_identity(user: User, actor: User, *, first_name: str, last_name
     if not identity_is_editable(user):
         raise ConsoleError(_("This account comes from a feed: its identity is updated by the "
                              "feed only."))
-    first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+    first_name, last_name, email = clean_line(first_name), clean_line(last_name), email.strip()
     if not first_name or not last_name:
         raise ConsoleError(_("Give a first name and a last name."))
     new = {"first_name": first_name, "last_name": last_name, "email": email,
@@ -220,7 +223,7 @@ def check_create_class(structure: Structure, code: str, name: str,
     """A class made by hand, for the schools that no feed describes."""
     if structure.has_feed:
         raise ConsoleError(_("The classes of this school come from the feed."))
-    code, name = code.strip(), name.strip()
+    code, name = clean_line(code), clean_line(name)
     if not code or not name:
         raise ConsoleError(_("Give the class a code and a name."))
     if any(level not in Level.values for level in levels):

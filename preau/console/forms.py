@@ -13,6 +13,7 @@ from preau.accounts.models import Profile, State, User
 from preau.console.actions import profiles_creatable_in
 from preau.directory.access import administered_structures, managed_users
 from preau.directory.models import Level, SchoolClass, Structure
+from preau.lib.forms import IdModelChoiceField
 
 
 class DateInput(forms.DateInput):
@@ -22,17 +23,17 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class SchoolChoiceField(forms.ModelChoiceField):
+class SchoolChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.name} ({obj.uai})"
 
 
-class ClassChoiceField(forms.ModelChoiceField):
+class ClassChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.structure.name} — {obj.name}"
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.last_name} {obj.first_name} ({obj.login})"
 
@@ -92,7 +93,7 @@ class CreateAccountForm(IdentityForm):
     """A manual account in one school; the profiles offered depend on whether it has a feed."""
 
     profile = forms.ChoiceField(label=_("Profile"))
-    school_class = forms.ModelChoiceField(
+    school_class = IdModelChoiceField(
         label=_("Class"), required=False, queryset=SchoolClass.objects.none(),
         empty_label=_("No class"), help_text=_("For a pupil only."))
 

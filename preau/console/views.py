@@ -17,7 +17,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from preau.accounts.actions import (
-    AccountError,
     check_reset_password,
     do_set_api_tokens_allowed,
     do_unblock,
@@ -35,7 +34,6 @@ from preau.accounts.models import (
 from preau.accounts.tokens import do_revoke_token
 from preau.console import forms
 from preau.console.actions import (
-    ConsoleError,
     check_block,
     check_create_account,
     check_create_class,
@@ -68,7 +66,6 @@ from preau.directory.access import (
     pending_flag,
 )
 from preau.directory.actions import (
-    DirectoryError,
     check_attach_teacher_to_class,
     do_attach_to_structure,
 )
@@ -85,10 +82,11 @@ from preau.directory.models import (
 from preau.documents.actions import profile_quota, quota_of
 from preau.documents.models import DEFAULT_QUOTAS, UNSET_QUOTA, Quota
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
 from preau.lib.text import search_key
 
 PAGE_SIZE = 50
-REFUSED = (ConsoleError, DirectoryError, AccountError)
 
 
 def _render(request: HttpRequest, template: str, tab: str,
@@ -197,7 +195,7 @@ def school_admin_add(request: HttpRequest, structure_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             person = check_set_school_admin(structure, form.cleaned_data["login"], actor)
-        except REFUSED as error:
+        except Refusal as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("%(name)s now administers this school.")
@@ -233,7 +231,7 @@ def class_create(request: HttpRequest, structure_id: int) -> HttpResponse:
             school_class = check_create_class(structure, form.cleaned_data["code"],
                                               form.cleaned_data["name"],
                                               form.cleaned_data["levels"])
-        except REFUSED as error:
+        except Refusal as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Class %(name)s created.") % {"name": school_class.name})
@@ -352,7 +350,7 @@ def user_quota(request: HttpRequest, user_id: int) -> HttpResponse:
     limit = form.limit()
     try:
         check_set_user_quota(person, limit, actor)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         if limit is None:
@@ -391,7 +389,7 @@ def user_block(request: HttpRequest, user_id: int) -> HttpResponse:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
         check_block(person, actor, reason)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("The account is blocked: this person can no longer log in."))
@@ -416,7 +414,7 @@ def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     person = access_console_user(actor, user_id, manage=True)
     try:
         check_reset_password(person, actor)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Password reset. Give the person their login and the new "
@@ -436,7 +434,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 check_update_identity(person, actor, **form.cleaned_data)
-            except REFUSED as error:
+            except Refusal as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Identity saved."))
@@ -471,7 +469,7 @@ def user_detach_school(request: HttpRequest, user_id: int, structure_id: int) ->
     structure = access_console_structure(actor, structure_id)
     try:
         check_detach_from_structure(person, structure, actor)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Detached from %(school)s.") % {"school": structure.name})
@@ -491,7 +489,7 @@ def user_attach_class(request: HttpRequest, user_id: int) -> HttpResponse:
         school_class = form.cleaned_data["school_class"]
         try:
             check_attach_teacher_to_class(person, school_class, actor, as_admin=True)
-        except REFUSED as error:
+        except Refusal as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Attached to the class %(name)s.")
@@ -509,7 +507,7 @@ def user_detach_class(request: HttpRequest, user_id: int, class_id: int) -> Http
     school_class = access_console_class(actor, class_id)
     try:
         check_detach_teacher(person, school_class, actor)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Detached from the class %(name)s.")
@@ -527,7 +525,7 @@ def user_link_child(request: HttpRequest, user_id: int) -> HttpResponse:
         student = form.cleaned_data["student"]
         try:
             check_link_child(person, student, actor)
-        except REFUSED as error:
+        except Refusal as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("Linked to %(name)s.") % {"name": student.full_name})
@@ -544,7 +542,7 @@ def user_unlink_child(request: HttpRequest, user_id: int, student_id: int) -> Ht
     student = access_console_user(actor, student_id)
     try:
         check_unlink_child(person, student, actor)
-    except REFUSED as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Link with %(name)s removed.") % {"name": student.full_name})
@@ -559,17 +557,18 @@ def user_create(request: HttpRequest) -> HttpResponse:
     school_id = request.POST.get("school") or request.GET.get("school")
     if not school_id and schools.count() == 1:
         school_id = str(schools.get().pk)
-    if not school_id or not str(school_id).isdigit():
+    structure_id = parse_id(school_id)
+    if structure_id is None:
         return _render(request, "console/user_create.html", "create",
                        {"choose_form": forms.ChooseSchoolForm(actor), "form": None})
-    structure = access_console_structure(actor, int(school_id))
+    structure = access_console_structure(actor, structure_id)
     if request.method == "POST":
         form = forms.CreateAccountForm(structure, request.POST)
         if form.is_valid():
             try:
                 person = check_create_account(
                     actor, structure=structure, **form.cleaned_data)
-            except REFUSED as error:
+            except Refusal as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(request, _("Account created. Give the person their login and "
@@ -588,7 +587,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def rules(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if request.method == "POST":
-        enabled = {int(value) for value in request.POST.getlist("enabled") if value.isdigit()}
+        enabled = {rule_id for value in request.POST.getlist("enabled")
+                   if (rule_id := parse_id(value)) is not None}
         changed = do_update_rules(enabled, actor)
         if changed:
             messages.success(request, ngettext(
@@ -631,7 +631,7 @@ def years(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             year = check_create_school_year(**form.cleaned_data)
-        except REFUSED as error:
+        except Refusal as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("School year %(name)s created.") % {"name": year.name})
@@ -655,7 +655,7 @@ def quotas(request: HttpRequest) -> HttpResponse:
             assert limit is not None
             try:
                 check_set_profile_quota(profile, limit, actor)
-            except REFUSED as error:
+            except Refusal as error:
                 messages.error(request, str(error))
             else:
                 messages.success(request, _("Quota of the profile %(profile)s: %(limit)s.") % {

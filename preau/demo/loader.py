@@ -17,7 +17,6 @@ ones. No real personal data: names are drawn by Faker, e-mails use the reserved
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 from collections import Counter
@@ -92,6 +91,7 @@ from preau.documents.actions import check_create_folder, do_upload
 from preau.documents.models import Node
 from preau.feeds.actions import do_import
 from preau.feeds.models import FeedFormat, FeedRun
+from preau.lib import csvfile
 from preau.messaging.actions import (
     check_add_attachment,
     check_compose_and_send,
@@ -249,11 +249,11 @@ def _staff_places(plan: Plan, fed: dict[str, User], schools: list[Structure],
     # sheets and password resets are hers); her colleagues' still wait for approval.
     persona = next(fed[teacher_id(n)] for n, row in enumerate(TEACHERS)
                    if row[0] == "demo.enseignant")
-    director = next(fed[teacher_id(n)] for n, row in enumerate(TEACHERS)
-                    if row[0] == "demo.directeur")
+    head = next(fed[teacher_id(n)] for n, row in enumerate(TEACHERS)
+                if row[0] == "demo.directeur")
     check_approve_class_attachment(
         Membership.objects.get(user=persona, group__school_class=classes[PERSONA_CLASS],
-                               source=MembershipSource.MANUAL), director)
+                               source=MembershipSource.MANUAL), head)
     for number, (_school_index, class_index) in enumerate(STAFF):
         do_add_to_class(fed[staff_id(number)], classes[class_index], MembershipSource.MANUAL,
                         actor=admin)
@@ -391,7 +391,7 @@ def write_logins_file() -> Path:
                          .order_by("structure__uai").values_list("user_id", "structure__uai")):
         schools.setdefault(user_id, []).append(uai)
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        writer = csvfile.writer(out)
         writer.writerow(["login", "profile", "first_name", "last_name", "schools", "state",
                          "activation_code", "password"])
         for user in demo_users():

@@ -30,6 +30,8 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.directory.queries import unreachable_bookmark_members
+from preau.lib.errors import Refusal
+from preau.lib.text import clean_line
 
 PROFILE_GROUP_NAMES: dict[str, str] = {
     Profile.TEACHER: _("Teachers"),
@@ -49,7 +51,7 @@ PROFILE_GROUP_LABELS_FR: dict[str, str] = {
 CLASS_GROUP_PROFILES = (Profile.STUDENT, Profile.RELATIVE, Profile.TEACHER, Profile.PERSONNEL)
 
 
-class DirectoryError(Exception):
+class DirectoryError(Refusal):
     """A refused directory change; the message is for the user (translated)."""
 
 
@@ -293,7 +295,7 @@ def do_link_relative(relative: User, student: User, source: str = Source.MANUAL,
 @transaction.atomic
 def do_create_bookmark(owner: User, name: str, users: list[User] = (),  # type: ignore[assignment]
                        groups: list[Group] = ()) -> ShareBookmark:  # type: ignore[assignment]
-    name = name.strip()
+    name = clean_line(name)
     if not name:
         raise DirectoryError(_("Give the bookmark a name."))
     bookmark = ShareBookmark.objects.create(owner=owner, name=name)
@@ -302,7 +304,7 @@ def do_create_bookmark(owner: User, name: str, users: list[User] = (),  # type: 
 
 
 def do_rename_bookmark(bookmark: ShareBookmark, name: str) -> None:
-    name = name.strip()
+    name = clean_line(name)
     if not name:
         raise DirectoryError(_("Give the bookmark a name."))
     bookmark.name = name

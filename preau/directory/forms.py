@@ -15,14 +15,15 @@ from preau.accounts.models import Profile, User
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group, SchoolClass, Structure
 from preau.directory.queries import SearchFilters, search_classes, search_schools
+from preau.lib.forms import IdModelChoiceField, IdModelMultipleChoiceField
 
 
-class SchoolChoiceField(forms.ModelChoiceField):
+class SchoolChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Structure) -> str:  # type: ignore[override]
         return obj.name
 
 
-class ClassChoiceField(forms.ModelChoiceField):
+class ClassChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: SchoolClass) -> str:  # type: ignore[override]
         return f"{obj.name} — {obj.structure.name}"
 
@@ -73,8 +74,8 @@ class BookmarkNameForm(forms.Form):
 class BookmarkMembersForm(forms.Form):
     """People and groups to put in a bookmark: only those its owner may reach."""
 
-    users = forms.ModelMultipleChoiceField(queryset=User.objects.none(), required=False)
-    groups = forms.ModelMultipleChoiceField(queryset=Group.objects.none(), required=False)
+    users = IdModelMultipleChoiceField(queryset=User.objects.none(), required=False)
+    groups = IdModelMultipleChoiceField(queryset=Group.objects.none(), required=False)
 
     def __init__(self, owner: User, data: QueryDict | None = None) -> None:
         super().__init__(data)

@@ -33,7 +33,6 @@ from preau.directory.access import (
     pending_class_attachments,
 )
 from preau.directory.actions import (
-    DirectoryError,
     check_add_bookmark_members,
     check_approve_class_attachment,
     check_attach_teacher_to_class,
@@ -75,6 +74,7 @@ from preau.directory.queries import (
     staff_home,
 )
 from preau.feeds.lifecycle import days_until_deletion
+from preau.lib.errors import Refusal
 
 SEARCH_PAGE_SIZE = 50
 GROUP_PAGE_SIZE = 100
@@ -104,7 +104,8 @@ def _varies_with_htmx(response: HttpResponse) -> HttpResponse:
 def _next_url(request: HttpRequest, default: str) -> str:
     """Where to go back after a POST: the page that sent it, if it is one of ours."""
     candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take any other word for a view's name.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return default
@@ -198,7 +199,7 @@ def attach_class(request: HttpRequest, class_id: int) -> HttpResponse:
     school_class = access_class(user, class_id)
     try:
         check_attach_teacher_to_class(user, school_class, actor=user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("You are now attached to the class %(name)s.")
@@ -214,7 +215,7 @@ def detach_class(request: HttpRequest, class_id: int) -> HttpResponse:
     school_class = access_class(user, class_id)
     try:
         check_detach_teacher_from_class(user, school_class, actor=user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("You are no longer attached to the class %(name)s.")
@@ -232,7 +233,7 @@ def approve_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
     assert school_class is not None
     try:
         check_approve_class_attachment(link, user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(teacher)s's attachment to %(class)s is approved.")
@@ -250,7 +251,7 @@ def remove_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
     assert school_class is not None
     try:
         check_remove_class_attachment(link, user)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(teacher)s is no longer attached to %(class)s.")
@@ -341,7 +342,7 @@ def bookmark_create(request: HttpRequest) -> HttpResponse:
     users, groups = form.selected()
     try:
         bookmark = check_create_bookmark(user, form.cleaned_data["name"], users, groups)
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error(None, str(error))
         return _bookmarks_page(request, None, status=400, create_form=form)
     messages.success(request, _("Bookmark “%(name)s” created.") % {"name": bookmark.name})
@@ -357,7 +358,7 @@ def bookmark_rename(request: HttpRequest, bookmark_id: int) -> HttpResponse:
         return _bookmarks_page(request, bookmark, status=400, rename_form=form)
     try:
         do_rename_bookmark(bookmark, form.cleaned_data["name"])
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error("name", str(error))
         return _bookmarks_page(request, bookmark, status=400, rename_form=form)
     messages.success(request, _("Bookmark renamed to “%(name)s”.") % {"name": bookmark.name})
@@ -386,7 +387,7 @@ def bookmark_add_members(request: HttpRequest, bookmark_id: int) -> HttpResponse
     users, groups = form.selected()
     try:
         check_add_bookmark_members(bookmark, users, groups)
-    except DirectoryError as error:
+    except Refusal as error:
         form.add_error(None, str(error))
         return _bookmarks_page(request, bookmark, status=400, add_form=form)
     messages.success(request, _("Members added."))

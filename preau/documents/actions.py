@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ from preau.documents.models import (
     ThumbnailState,
 )
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
+from preau.lib.text import clean_line
 from preau.sharing.actions import do_delete_resource_shares
 from preau.sharing.models import Right, Share
 
@@ -51,18 +52,23 @@ log = logging.getLogger(__name__)
 MAX_NAME = 255
 
 
-class DocumentError(Exception):
+class DocumentError(Refusal):
     """A refused action; the message is for the user."""
-
-    status = 400
 
 
 class FileTooLarge(DocumentError):
     status = 413
+    detail_fields = ("limit",)
+
+    @property
+    def limit(self) -> int:
+        """The per-file limit, in bytes."""
+        return int(settings.PREAU_UPLOAD_MAX_BYTES)
 
 
 class QuotaExceeded(DocumentError):
     status = 413
+    detail_fields = ("used", "limit", "free", "size")
 
     def __init__(self, used: int, limit: int, size: int) -> None:
         self.used, self.limit, self.size = used, limit, size
@@ -202,9 +208,9 @@ def recount_quota(user_id: int) -> int:
 
 
 def clean_name(raw: str) -> str:
-    """A file or folder name as the user sees it: no path, no control character."""
-    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    """A file or folder name as the user sees it: no path, no control or invisible format
+    character (`clean_line`: a right-to-left override cannot turn "gpj.exe" into "exe.jpg")."""
+    name = clean_line((raw or "").replace("\\", "/").split("/")[-1])
     if name in {"", ".", ".."}:
         raise DocumentError(_("This name is not valid."))
     if len(name) > MAX_NAME:

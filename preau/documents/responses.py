@@ -52,7 +52,7 @@ def blob_response(key: str, *, size: int, content_type: str, name: str,
     response["X-Content-Type-Options"] = "nosniff"
     pdf = inline and content_type == "application/pdf"
     response["Content-Security-Policy"] = PDF_CSP if pdf else SANDBOX_CSP
-    response["Cache-Control"] = "private, no-store"
+    response["Cache-Control"] = "no-store, private"
     return response
 
 
@@ -60,5 +60,5 @@ def thumbnail_response(version: FileVersion) -> HttpResponse:
     data = b"".join(storage.stream(version.thumbnail_key))
     response = HttpResponse(data, content_type=thumbnail_type(data[:8]))
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = "no-store, private"  # as every answer to a logged-in user
     return response

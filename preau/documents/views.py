@@ -3,8 +3,8 @@ moi, Documents ajoutés dans les applis, Corbeille, a file's page, uploads and d
 
 Views stay thin: they read through `access` (404 for what the user may not see, 403 for a
 missing right), write through one `actions.check_*` call, and turn a refused action
-(`DocumentError`) into a message: a flash message and a redirect for a plain form, the
-message with the error's HTTP status for htmx and for the upload script (JSON).
+(any `preau.lib.errors.Refusal`) into a message: a flash message and a redirect for a plain
+form, the message with the error's HTTP status for htmx and for the upload script (JSON).
 
 Large folders are paged (200 entries a page, folders first, sorted by name, date or size):
 a folder of 10,000 documents lists in the same number of queries as a folder of ten.
@@ -78,6 +78,8 @@ from preau.documents.models import App, FileVersion, Node, NodeKind
 from preau.documents.responses import file_response, thumbnail_response
 from preau.documents.sizes import size_label
 from preau.documents.templatetags.documents_tags import ICON_POLLS
+from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
 from preau.sharing.models import Right
 
 PAGE_SIZE = 200
@@ -111,7 +113,8 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _back(request: HttpRequest, default: str) -> str:
     candidate = request.POST.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path of ours only: redirect() would take any other word for a view's name.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return candidate
     return default
@@ -128,7 +131,7 @@ def _place_url(node: Node | None) -> str:
     return reverse("documents:index")
 
 
-def _refused(request: HttpRequest, error: DocumentError, back: str) -> HttpResponse:
+def _refused(request: HttpRequest, error: Refusal, back: str) -> HttpResponse:
     """A refused action: its message, with its status for htmx, a flash message otherwise."""
     if _wants_json(request):
         return JsonResponse({"error": str(error)}, status=error.status)
@@ -268,9 +271,10 @@ def _version(node: Node, request: HttpRequest) -> FileVersion | None:
     raw = request.GET.get("version", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    version_id = parse_id(raw)
+    if version_id is None:
         raise Http404
-    return get_object_or_404(FileVersion, node=node, pk=int(raw))
+    return get_object_or_404(FileVersion, node=node, pk=version_id)
 
 
 @login_required
@@ -337,7 +341,7 @@ def _csrf_refusal(request: HttpRequest) -> HttpResponseBase | None:
 class UploadResult:
     name: str
     node: Node | None = None
-    error: DocumentError | None = None
+    error: Refusal | None = None
 
     def as_json(self) -> dict[str, Any]:
         if self.node is not None:
@@ -397,7 +401,7 @@ def upload(request: HttpRequest) -> HttpResponseBase:
     folder = None
     folder_id = request.POST.get("folder", "")
     if folder_id:
-        if not folder_id.isdigit():
+        if parse_id(folder_id) is None:
             raise Http404
         folder = access_folder(user, int(folder_id))
         back = reverse("documents:folder", args=[folder.pk])
@@ -415,7 +419,7 @@ def upload(request: HttpRequest) -> HttpResponseBase:
         result = UploadResult(name=upload_file.name or "")
         try:
             result.node = check_upload(user, upload_file, folder)
-        except DocumentError as error:
+        except Refusal as error:
             result.error = error
         results.append(result)
     return _upload_answer(request, results, back, folder)
@@ -436,7 +440,7 @@ def create_folder(request: HttpRequest) -> HttpResponse:
     parent = None
     parent_id = request.POST.get("parent", "")
     if parent_id:
-        if not parent_id.isdigit():
+        if parse_id(parent_id) is None:
             raise Http404
         parent = access_folder(user, int(parent_id))
     back = reverse("documents:folder", args=[parent.pk]) if parent else reverse("documents:index")
@@ -445,7 +449,7 @@ def create_folder(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             raise _form_error(form)
         created = check_create_folder(user, form.cleaned_data["name"], parent)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("Folder “%(name)s” created.") % {"name": created.name})
     return redirect(back)
@@ -462,7 +466,7 @@ def rename(request: HttpRequest, node_id: int) -> HttpResponse:
         if not form.is_valid():
             raise _form_error(form)
         check_rename(user, node, form.cleaned_data["name"])
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("Renamed to “%(name)s”.") % {"name": node.name})
     return redirect(back)
@@ -483,7 +487,7 @@ def _target_view(request: HttpRequest, node_id: int, *, copy: bool) -> HttpRespo
         target = form.target_folder()
         try:
             done = check_copy(user, node, target) if copy else check_move(user, node, target)
-        except DocumentError as error:
+        except Refusal as error:
             return _refused(request, error, reverse(
                 "documents:copy" if copy else "documents:move", args=[node.pk]))
         text = (_("“%(name)s” was copied.") if copy else _("“%(name)s” was moved."))
@@ -516,7 +520,7 @@ def copy_to_mine(request: HttpRequest, node_id: int) -> HttpResponse:
     node = access_node(user, node_id)
     try:
         done = check_copy(user, node, None)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, _node_page(node))
     messages.success(request, _("“%(name)s” was copied into your documents.")
                      % {"name": done.name})
@@ -534,7 +538,7 @@ def delete(request: HttpRequest, node_id: int) -> HttpResponse:
         back = _place_url(node)
     try:
         check_trash(user, node)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, back)
     messages.success(request, _("“%(name)s” was moved to the trash. It still counts in your "
                                 "space until you empty the trash.") % {"name": node.name})
@@ -555,7 +559,7 @@ def new_version(request: HttpRequest, node_id: int) -> HttpResponseBase:
         if not form.is_valid():
             raise _form_error(form)
         version = check_new_version(user, node, form.cleaned_data["file"])
-    except DocumentError as error:
+    except Refusal as error:
         if _wants_json(request) or _is_htmx(request):
             return _refused(request, error, back)
         return render(request, "documents/upload_result.html", {
@@ -574,7 +578,7 @@ def restore_version(request: HttpRequest, node_id: int, version_id: int) -> Http
     version = get_object_or_404(FileVersion, node=node, pk=version_id)
     try:
         check_restore_version(user, node, version)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, _node_page(node))
     messages.success(request, _("Version %(number)s is the current version again.")
                      % {"number": version.number})
@@ -591,7 +595,7 @@ def restore(request: HttpRequest, node_id: int) -> HttpResponse:
     node = access_trashed(user, node_id)
     try:
         restored = check_restore(user, node)
-    except DocumentError as error:
+    except Refusal as error:
         return _refused(request, error, reverse("documents:trash"))
     messages.success(request, _("“%(name)s” was restored.") % {"name": restored.name})
     return redirect(reverse("documents:trash"))
@@ -603,7 +607,7 @@ def _confirm(request: HttpRequest, *, title: str, text: str, button: str,
     if request.method == "POST":
         try:
             freed = action()
-        except DocumentError as error:
+        except Refusal as error:
             return _refused(request, error, reverse("documents:trash"))
         messages.success(request, _("Deleted for good: %(size)s freed.")
                          % {"size": size_label(freed)})

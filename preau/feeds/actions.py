@@ -62,13 +62,14 @@ from preau.feeds.liveness import (
 from preau.feeds.models import FORMAT_SOURCES, FeedFormat, FeedIssue, FeedRun
 from preau.feeds.parsers import FeedError
 from preau.feeds.report import MAX_REPORTED_ISSUES, Issue, RunReport
+from preau.lib.errors import Refusal
 from preau.yearchange.schedule import feeds_suspended
 
 DEFAULT_MISSING_THRESHOLD = 0.10
 DEFAULT_HOLD_MIN_ACCOUNTS = 10
 
 
-class FeedActionError(Exception):
+class FeedActionError(Refusal):
     """A refused operation on a run (approving a run that is not held…); French text."""
 
 

@@ -34,6 +34,7 @@ from preau.feeds.parsers import (
 from preau.feeds.parsers.aaf import IGNORED_KINDS
 from preau.feeds.parsers.onde import FILE_SUFFIXES
 from preau.feeds.parsers.records import Record
+from preau.lib.errors import Refusal
 
 # Kinds of person read in this order: relatives are created only when a pupil references
 # them, and teachers link to classes that pupils create.
@@ -73,7 +74,7 @@ _TEMPLATE_KINDS = {
 }
 
 
-class InputRefused(Exception):
+class InputRefused(Refusal):
     """The set of files cannot make a run (nothing was read); the message is French."""
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from preau.console.rights import actor_of, console_required, ent_admin_required
 from preau.directory.models import Academy
 from preau.feeds.actions import (
-    FeedActionError,
     access_run,
     do_note_task,
     do_queue_approval,
@@ -31,6 +30,7 @@ from preau.feeds.forms import UploadForm
 from preau.feeds.models import FeedRun
 from preau.feeds.report import profile_label
 from preau.feeds.tasks import apply_held_run, import_feed_files
+from preau.lib.errors import Refusal
 
 ACTIVE = (FeedRun.Status.QUEUED, FeedRun.Status.RUNNING)
 
@@ -56,7 +56,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["feed_files"], format=form.cleaned_data["format"], actor=actor,
                 academy=form.cleaned_data.get("academy") or "",
                 school=form.cleaned_data["school"], dry_run=form.cleaned_data["dry_run"])
-        except FeedActionError as error:
+        except Refusal as error:
             form.add_error("feed_files", str(error))
         else:
             task = import_feed_files.enqueue(run.pk)
@@ -105,7 +105,7 @@ def run_decide(request: HttpRequest, run_id: int, decision: str) -> HttpResponse
             do_queue_approval(feed_run, actor)
         else:
             do_reject_run(feed_run, actor=actor)
-    except FeedActionError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         if decision == "approve":

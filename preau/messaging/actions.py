@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ from preau.documents.models import (
     QuotaDefault,
 )
 from preau.documents.sizes import size_label
+from preau.lib.errors import Refusal
+from preau.lib.ids import parse_id
+from preau.lib.text import clean_line
 from preau.messaging.limits import refusal_by_itself, refusal_for_now
 from preau.messaging.models import (
     Address,
@@ -86,7 +90,7 @@ BLOB_PREFIX = "mail/"
 _Named = TypeVar("_Named", User, Group)
 
 
-class MessagingError(Exception):
+class MessagingError(Refusal):
     """A refused action; the message is for the user."""
 
     status = 400
@@ -96,6 +100,7 @@ class RecipientsFull(MessagingError):
     """The send was refused because some participants lack the space for the attachments."""
 
     status = 413
+    detail_fields = ("names",)
 
     def __init__(self, message: str, names: list[str]) -> None:
         super().__init__(message)
@@ -106,10 +111,23 @@ class SendLimitReached(MessagingError):
     """The send was refused by the sender's sending limits (`messaging.limits`): 429 when
     the same message can go later (`retry_at`), 400 when it must change first."""
 
+    detail_fields = ("retry_after",)
+
     def __init__(self, message: str, retry_at: datetime.datetime | None) -> None:
         super().__init__(message)
         self.retry_at = retry_at
         self.status = 429 if retry_at is not None else 400
+
+    @property
+    def retry_after(self) -> int | None:
+        """Whole seconds until the refused message can go (None: it must change first)."""
+        if self.retry_at is None:
+            return None
+        return max(1, math.ceil((self.retry_at - timezone.now()).total_seconds()))
+
+    def headers(self) -> dict[str, str]:
+        wait = self.retry_after
+        return {"Retry-After": str(wait)} if wait is not None else {}
 
 
 # -- recipients -----------------------------------------------------------------------------
@@ -135,12 +153,13 @@ def parse_tokens(tokens: Iterable[str]) -> tuple[list[int], list[int], list[str]
     bad: list[str] = []
     for token in tokens:
         kind, _sep, raw = str(token).strip().partition(":")
-        if not raw.isdigit():
+        number = parse_id(raw)
+        if number is None:
             bad.append(str(token))
         elif kind == "user":
-            users.append(int(raw))
+            users.append(number)
         elif kind == "group":
-            groups.append(int(raw))
+            groups.append(number)
         else:
             bad.append(str(token))
     return users, groups, bad
@@ -206,7 +225,7 @@ def tokens_of(message: Message, field_name: str) -> list[str]:
 
 
 def _clean_subject(subject: str) -> str:
-    subject = " ".join((subject or "").split())
+    subject = " ".join(clean_line(subject or "").split())
     if len(subject) > MAX_SUBJECT:
         raise MessagingError(_("A subject has at most %(max)s characters.")
                              % {"max": MAX_SUBJECT})
@@ -730,7 +749,7 @@ def do_release_mailboxes(user_ids: Iterable[int]) -> int:
 
 
 def _folder_name(user: User, name: str, exclude: int | None = None) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join(clean_line(name or "").split())
     if not name:
         raise MessagingError(_("Give the folder a name."))
     if len(name) > MAX_FOLDER_NAME:

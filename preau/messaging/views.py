@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -445,7 +446,7 @@ def _save(request: HttpRequest, user: User, draft: Message | None) -> HttpRespon
     action = post.get("action", "save")
     if action == "search":
         query = post.get("q", "").strip()
-        return redirect(f"{here}?q={query}#recipients" if query else here)
+        return redirect(f"{here}?{urlencode({'q': query})}#recipients" if query else here)
     if action == "send" and not problems:
         try:
             check_send(user, draft)

@@ -18,12 +18,13 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group, ShareBookmark
+from preau.lib.errors import Refusal
 from preau.sharing.access import rights_of, shares_on
 from preau.sharing.models import Right, Share, Via, normalise_rights
 from preau.sharing.registry import type_of
 
 
-class SharingError(Exception):
+class SharingError(Refusal):
     """A refused share; the message is for the user."""
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import User
 from preau.directory.models import Group, ShareBookmark
+from preau.lib.forms import IdModelChoiceField, IdModelMultipleChoiceField
 from preau.sharing.models import RIGHT_ORDER, Right
 
 
@@ -40,8 +41,8 @@ class ShareSearchForm(forms.Form):
 class SelectionForm(forms.Form):
     """People and groups picked in the dialog's search results."""
 
-    users = forms.ModelMultipleChoiceField(queryset=User.objects.alive(), required=False)
-    groups = forms.ModelMultipleChoiceField(queryset=Group.objects.all(), required=False)
+    users = IdModelMultipleChoiceField(queryset=User.objects.alive(), required=False)
+    groups = IdModelMultipleChoiceField(queryset=Group.objects.all(), required=False)
 
     def selected(self) -> tuple[list[User], list[Group]]:
         return list(self.cleaned_data["users"]), list(self.cleaned_data["groups"])
@@ -51,7 +52,7 @@ class ShareForm(SelectionForm):
     """Share with the selection, or (one click) with one of the actor's bookmarks."""
 
     rights = RightsField()
-    bookmark = forms.ModelChoiceField(queryset=ShareBookmark.objects.none(), required=False)
+    bookmark = IdModelChoiceField(queryset=ShareBookmark.objects.none(), required=False)
 
     def __init__(self, actor: User, data: QueryDict | None = None) -> None:
         super().__init__(data)

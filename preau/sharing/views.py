@@ -23,8 +23,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from preau.accounts.models import User
-from preau.directory.actions import DirectoryError, check_create_bookmark
+from preau.directory.actions import check_create_bookmark
 from preau.directory.queries import bookmarks_of
+from preau.lib.errors import Refusal
 from preau.sharing.access import (
     access_resource,
     dialog_shares,
@@ -35,7 +36,6 @@ from preau.sharing.access import (
 )
 from preau.sharing.actions import (
     ShareOutcome,
-    SharingError,
     check_share,
     check_unshare,
     check_unshare_hidden,
@@ -160,7 +160,7 @@ def share(request: HttpRequest, resource_type: str, resource_id: int) -> HttpRes
     try:
         outcome = check_share(user, resource, users=users, groups=groups, bookmark=bookmark,
                               rights=form.cleaned_data["rights"])
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         _report_outcome(request, outcome)
@@ -180,7 +180,7 @@ def update_rights(request: HttpRequest, resource_type: str, resource_id: int,
     rights = form.cleaned_data["rights"] if form.is_valid() else []
     try:
         check_update_rights(user, found, resource, rights)
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Rights of %(name)s saved.") % {"name": found.grantee_label})
@@ -198,7 +198,7 @@ def unshare(request: HttpRequest, resource_type: str, resource_id: int,
         raise Http404
     try:
         check_unshare(user, found, resource)
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Share with %(name)s removed.") % {"name": found.grantee_label})
@@ -213,7 +213,7 @@ def unshare_hidden(request: HttpRequest, resource_type: str, resource_id: int) -
     shareable, resource = access_resource(user, resource_type, resource_id)
     try:
         removed = check_unshare_hidden(user, resource)
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, ngettext("%(count)d share removed.",
@@ -237,7 +237,7 @@ def save_bookmark(request: HttpRequest, resource_type: str, resource_id: int) ->
     users, groups = form.selected()
     try:
         bookmark = check_create_bookmark(user, form.cleaned_data["name"], users, groups)
-    except DirectoryError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Share bookmark “%(name)s” saved: it is in the list below "

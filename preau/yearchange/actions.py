@@ -15,13 +15,14 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.models import Academy, SchoolYear
 from preau.feeds.liveness import DATABASE_TASKS, process_gone, task_lost
+from preau.lib.errors import Refusal
 from preau.yearchange.models import TransitionRun, YearCalendar
 from preau.yearchange.transition import run_transition
 
 logger = logging.getLogger(__name__)
 
 
-class YearChangeError(Exception):
+class YearChangeError(Refusal):
     """A refused year-change action; the message is for the user."""
 
 

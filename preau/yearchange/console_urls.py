@@ -7,9 +7,9 @@ from preau.yearchange import views
 app_name = "yearchange"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("academies/<int:academy_id>/calendrier/", views.calendar, name="calendar"),
+    path("academies/<id:academy_id>/calendrier/", views.calendar, name="calendar"),
     path("planifier/", views.plan, name="plan"),
-    path("<int:run_id>/", views.run, name="run"),
-    path("<int:run_id>/json", views.run_json, name="json"),
-    path("<int:run_id>/approuver/", views.approve, name="approve"),
+    path("<id:run_id>/", views.run, name="run"),
+    path("<id:run_id>/json", views.run_json, name="json"),
+    path("<id:run_id>/approuver/", views.approve, name="approve"),
 ]

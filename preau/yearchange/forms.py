@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import User
+from preau.lib.forms import IdModelChoiceField
 from preau.yearchange.models import YearCalendar
 
 
@@ -23,7 +24,7 @@ class ApproveForm(forms.Form):
 
 
 class HandOverForm(forms.Form):
-    teacher = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Next year's teacher"))
+    teacher = IdModelChoiceField(queryset=User.objects.none(), label=_("Next year's teacher"))
 
     def __init__(self, *args: object, teachers: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

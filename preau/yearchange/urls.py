@@ -7,6 +7,6 @@ from preau.yearchange import views
 app_name = "yearchange"
 urlpatterns = [
     path("mes-partages/", views.my_shares, name="my_shares"),
-    path("mes-partages/<int:share_id>/nominatif/", views.convert, name="convert"),
-    path("mes-partages/<int:share_id>/enseignant/", views.hand_over, name="hand_over"),
+    path("mes-partages/<id:share_id>/nominatif/", views.convert, name="convert"),
+    path("mes-partages/<id:share_id>/enseignant/", views.hand_over, name="hand_over"),
 ]

@@ -18,9 +18,8 @@ from preau.accounts.models import User
 from preau.console.rights import actor_of, ent_admin_required
 from preau.directory.models import Academy, SchoolYear
 from preau.feeds.models import FeedRun
-from preau.sharing.actions import SharingError
+from preau.lib.errors import Refusal
 from preau.yearchange.actions import (
-    YearChangeError,
     check_approve_plan,
     check_save_calendar,
     do_note_task,
@@ -91,7 +90,7 @@ def calendar(request: HttpRequest, academy_id: int) -> HttpResponse:
             year.save()
         try:
             check_save_calendar(academy, year, form.cleaned_data)
-        except YearChangeError as error:
+        except Refusal as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Calendar of %(academy)s saved.") % {
@@ -146,7 +145,7 @@ def approve(request: HttpRequest, run_id: int) -> HttpResponse:
         return redirect("console:yearchange:run", run_id=transition.pk)
     try:
         queued = check_approve_plan(actor_of(request), transition)
-    except YearChangeError as error:
+    except Refusal as error:
         messages.error(request, str(error))
         return redirect("console:yearchange:run", run_id=transition.pk)
     result = run_approved_transition.enqueue(queued.pk)
@@ -180,7 +179,7 @@ def convert(request: HttpRequest, share_id: int) -> HttpResponse:
     item = access_purgeable_share(user, share_id)
     try:
         count = check_convert_to_members(user, item)
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("“%(name)s” is now shared by name with %(n)s people.")
@@ -199,7 +198,7 @@ def hand_over(request: HttpRequest, share_id: int) -> HttpResponse:
         return redirect("yearchange:my_shares")
     try:
         check_hand_to_teacher(user, item, form.cleaned_data["teacher"])
-    except SharingError as error:
+    except Refusal as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("“%(name)s” is shared with %(teacher)s with the “manage” "

@@ -24,11 +24,7 @@ TOKENS = reverse("accounts:tokens")
 
 
 class WhoAmI(APIView):
-    """An endpoint with the API's settings (authentication classes) that needs a login.
-
-    (/api/v1/schema/ is served to anonymous callers by drf-spectacular's default
-    SERVE_PERMISSIONS, so it cannot tell a refused token from no token.)
-    """
+    """An endpoint with the API's settings (authentication classes) that needs a login."""
 
     permission_classes = [IsAuthenticated]
 

@@ -360,3 +360,17 @@ def test_group_members_are_those_the_viewer_may_reach(personas, api_for):
         "Chloé Martin", "Léa Roux"]
     pupil_view = api_for(personas.pupil).get(f"/api/v1/groups/{group.pk}/").json()
     assert [m["display_name"] for m in pupil_view["members"]] == ["Chloé Martin"]
+
+
+def test_a_403_that_says_why_keeps_its_message_through_the_api(personas, api_for):
+    """The API's one exception handler keeps the reason of an access function's 403
+    (ApprovalPending: the head teacher must approve a teacher's own class attachment)."""
+    from django.core.exceptions import PermissionDenied
+
+    from preau.api.errors import exception_handler
+
+    response = exception_handler(PermissionDenied("Le directeur doit approuver."), {})
+    assert response is not None and response.status_code == 403
+    assert response.data["detail"] == "Le directeur doit approuver."
+    bare = exception_handler(PermissionDenied(), {})
+    assert bare is not None and bare.status_code == 403

@@ -54,7 +54,9 @@ def test_schema_generates_and_validates_without_warnings(tmp_path):
                                                          "limit", "offset"}
 
 
-def test_schema_is_served(db):
-    response = APIClient().get("/api/v1/schema/")
+def test_schema_is_served(personas):
+    client = APIClient()
+    client.force_login(personas.teacher, backend="preau.accounts.backends.LocalPasswordBackend")
+    response = client.get("/api/v1/schema/")
     assert response.status_code == 200
     assert b"/api/v1/directory/search/" in response.content

@@ -28,12 +28,14 @@ from preau.feeds.parsers import (
     write_aaf,
     write_aaf_files,
 )
+from preau.lib.text import clean_line
 
-# Text an XML 1.0 file can carry, as the parser returns it (stripped, not empty); `$` is the
-# separator of composite AAF values, so no part may hold one.
+# Text an XML 1.0 file can carry, as the parser returns it (`clean_line`: NFC, no invisible
+# format character, line breaks as spaces, stripped; not empty); `$` is the separator of
+# composite AAF values, so no part may hold one.
 _XML_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co"),
                            exclude_characters="$")
-text = st.text(_XML_CHARS, min_size=1, max_size=12).map(str.strip).filter(bool)
+text = st.text(_XML_CHARS, min_size=1, max_size=12).map(clean_line).filter(bool)
 optional_text = st.one_of(st.just(""), text)
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # Structure keys that do not read as the yes/no flags ENTEnsFonctionDir may also hold.
@@ -141,6 +143,17 @@ def test_relatives_round_trip(records):
 @given(st.lists(structures, max_size=3).map(_unique_ids))
 def test_structures_round_trip(records):
     assert _round_trip(records, AafFileKind.STRUCTURES) == records
+
+
+@_SETTINGS
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co"),
+                             exclude_characters="$"), min_size=1, max_size=20))
+def test_the_parser_cleans_every_value_as_clean_line_does(name):
+    """Bidi controls and other invisible characters from a feed never reach a record."""
+    pupil = PersonRecord(kind=PersonKind.STUDENT, external_id="E1", last_name="MARTIN",
+                         first_name="x" + name + "\u202e", birth_date=date(2015, 5, 1))
+    [back] = _round_trip([pupil], AafFileKind.PUPILS)
+    assert back.first_name == clean_line("x" + name)
 
 
 def test_2d_round_trip_keeps_relatives_legal_flags():

@@ -55,8 +55,11 @@ Ids for ONDE and manual CSV
     these ids exactly as on AAF join keys.
 
 Export
-    `neutralise_cell(value)` makes a value safe for a CSV cell a spreadsheet will open.
+    `neutralise_cell(value)` makes a value safe for a CSV cell a spreadsheet will open
+    (`preau.lib.csvfile`, whose `writer` every CSV Préau writes goes through).
 """
+
+from preau.lib.csvfile import neutralise_cell
 
 from .aaf import (
     AafFileKind,
@@ -82,7 +85,7 @@ from .records import (
     RelativeRef,
     StructureRecord,
 )
-from .values import generated_id, loose_key, neutralise_cell
+from .values import generated_id, loose_key
 
 __all__ = [
     "AafFileKind",

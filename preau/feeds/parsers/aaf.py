@@ -23,6 +23,8 @@ from typing import Any, Literal, NamedTuple
 
 from lxml import etree
 
+from preau.lib.text import clean_line
+
 from .errors import FeedError, IssueCollector, ParseIssue
 from .records import (
     ClassRef,
@@ -300,7 +302,7 @@ class _AafReader:
                             if len(value):
                                 text = self._text(value)
                             elif text:
-                                text = (html.unescape(text) if "&" in text else text).strip()
+                                text = clean_line(html.unescape(text) if "&" in text else text)
                             if text:
                                 into.append((text, value))
                     elif not name or attr.tag != "attr":
@@ -328,7 +330,7 @@ class _AafReader:
                 if "&" in text:
                     # Like the reference ENT: AAF exports double-escape characters (&amp;apos;).
                     text = html.unescape(text)
-                text = text.strip()
+                text = clean_line(text)
             if text:
                 into.append((text, value))
 
@@ -345,7 +347,7 @@ class _AafReader:
         text = element.text or ""
         if "&" in text:
             text = html.unescape(text)
-        return text.strip()
+        return clean_line(text)
 
     # -- structures --------------------------------------------------------------------
 

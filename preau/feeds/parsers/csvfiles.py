@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from preau.lib.text import clean_line
+
 from .errors import FeedError, IssueCollector
 from .values import BadDate, loose_key, parse_date
 
@@ -134,7 +136,7 @@ def read_sheet(path: str | Path, schema: Schema, issues: IssueCollector) -> Shee
         for cells in rows:
             line = previous_end + 1
             previous_end = reader.line_num
-            values = [cell.strip() for cell in cells]
+            values = [clean_line(cell) for cell in cells]
             if not any(values):
                 continue
             extra = values[len(sheet.fields):]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from preau.lib.errors import Refusal
+
 MAX_REPORTED_ISSUES = 100
 """A refused file lists at most this many problems (the total is still counted)."""
 
@@ -33,7 +35,7 @@ class ParseIssue:
         return f"{self.file}, ligne {self.line} : {self.reason}"
 
 
-class FeedError(Exception):
+class FeedError(Refusal):
     """The file is refused as a whole: the importer must change nothing.
 
     `file` and `line` locate the first problem; `issues` lists every problem found (at most

@@ -1,4 +1,4 @@
-"""Small value helpers shared by the parsers: loose keys, dates, generated ids, CSV export."""
+"""Small value helpers shared by the parsers: loose keys, dates, generated ids."""
 
 from __future__ import annotations
 
@@ -79,18 +79,3 @@ def generated_id(school_key: str, kind: PersonKind, *parts: str) -> str:
     digest = hashlib.sha1(payload.encode("utf-8"), usedforsecurity=False).hexdigest()
     return f"gen:{school_key.strip()}:{_KIND_CODES[kind]}:{digest}"
 
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def neutralise_cell(value: object) -> str:
-    """Makes a value safe to write into a CSV cell that a spreadsheet will open.
-
-    A cell starting with = + - @ (or a tab / carriage return, which some spreadsheets skip
-    before reading a formula) is run as a formula ("CSV injection"); a leading single quote
-    makes it plain text. Used when reports or lists are exported back to CSV.
-    """
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text

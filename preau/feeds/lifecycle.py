@@ -56,6 +56,7 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.documents.actions import do_release_owner_data
+from preau.feeds import statistics
 from preau.feeds.linking import LinkWriter, chunked
 from preau.feeds.models import LinkBackup
 from preau.lib.text import search_key
@@ -295,8 +296,10 @@ def run_lifecycle(today: datetime.date | None = None, *, dry_run: bool = False,
             _lifecycle(report, actor)
             if dry_run:
                 raise _DryRun
+            stale = statistics.stale_in_transaction()
     except _DryRun:
-        pass
+        return report
+    statistics.analyze(stale, "the feed life cycle")  # committed: fresh statistics
     return report
 
 

@@ -79,7 +79,7 @@ class Command(upstream.Command):
     help = ("Run the background jobs stored in the database (django-tasks-db's worker, "
             "outliving a database restart)")
 
-    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool,  # type: ignore[override]
+    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool,
                backend_name: str, startup_delay: bool, reload: bool, max_tasks: int | None,
                worker_id: str, exclude_queues: str, **options: Any) -> None:
         # django-tasks-db 0.13's handle(), with this module's Worker.

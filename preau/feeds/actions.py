@@ -189,6 +189,7 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
     stale: list[str] = []  # the tables to ANALYZE once the run is committed
     try:
         with transaction.atomic():
+            written = statistics.writes_so_far()
             report = Importer(ctx, inputs, progress).run()
             if frozen:
                 hold_info = {"reason": FeedRun.HoldReason.FROZEN, "message": _(
@@ -199,7 +200,7 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
                 hold_info = _missing_hold(report, run)
             if dry_run or hold_info is not None:
                 raise _RolledBack(report)
-            stale = statistics.stale_in_transaction()
+            stale = statistics.stale_since(written)
         run.status = FeedRun.Status.APPLIED
     except _RolledBack as rolled_back:
         report = rolled_back.report

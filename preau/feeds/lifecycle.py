@@ -293,10 +293,11 @@ def run_lifecycle(today: datetime.date | None = None, *, dry_run: bool = False,
     report = LifecycleReport(today or timezone.localdate(), dry_run=dry_run)
     try:
         with transaction.atomic():
+            written = statistics.writes_so_far()
             _lifecycle(report, actor)
             if dry_run:
                 raise _DryRun
-            stale = statistics.stale_in_transaction()
+            stale = statistics.stale_since(written)
     except _DryRun:
         return report
     statistics.analyze(stale, "the feed life cycle")  # committed: fresh statistics

@@ -12,15 +12,16 @@ So these runs end with ANALYZE of the tables they changed, at once:
 
 - which tables: those that autovacuum would analyse for the run's changes alone: never
   analysed (`pg_class.reltuples` < 0), or changed by at least `MIN_ROWS` + `SHARE` of
-  their rows. `stale_in_transaction()`, called inside the run's transaction just before
-  it commits, reads what the transaction wrote to each table (`pg_stat_xact_user_tables`:
-  rows inserted, updated and deleted; the run's temporary tables left out; since
-  PostgreSQL 15 also what the session's transactions of the last second wrote, not yet
-  flushed to the server's statistics: at worst a table analysed for nothing); `stale(changes)`
-  takes the counts from a run made of several transactions (the year change's). A daily
-  run changing a few rows of a large table leaves it to autovacuum, which counts those
-  changes too; a first import, a school's bascule or a deletion wave is analysed before
-  the next page is planned;
+  their rows. A run in one transaction reads `writes_so_far()` when it starts and
+  `stale_since(those)` just before it commits: `pg_stat_xact_user_tables` counts the rows
+  inserted, updated and deleted per table (the run's temporary tables left out), and the
+  difference is what the run wrote (the counts also hold what the session's previous
+  transactions wrote in the last second or so, not yet flushed to the server's
+  statistics, which the difference takes out). `stale(changes)` takes the counts from a
+  run made of several transactions (the year change's). A daily run changing a few rows
+  of a large table leaves it to autovacuum, which counts those changes too; a first
+  import, a school's bascule or a deletion wave is analysed before the next page is
+  planned;
 - `analyze(tables, what)`, after the commit (the statistics then describe committed rows;
   ANALYZE of several tables outside a transaction analyses each in its own, holding
   nothing for long). Inside a caller's transaction (a test, a caller's `atomic`) it runs in
@@ -80,19 +81,35 @@ def stale(changes: Mapping[str, int]) -> list[str]:
                   if reltuples < 0 or changes[name] >= MIN_ROWS + SHARE * reltuples)
 
 
-def stale_in_transaction() -> list[str]:
-    """`stale(changed_in_transaction())`, in one query: what the current transaction
-    changed enough to analyse once it commits."""
-    if not enabled():
-        return []
+def _written() -> list[tuple[str, int, float]]:
+    """(table, rows written, reltuples) of each permanent table the current transaction's
+    counters show written (see the module docstring)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.relid::regclass::text FROM pg_stat_xact_user_tables s "
-            "JOIN pg_class c ON c.oid = s.relid "
-            "WHERE c.relpersistence = 'p' AND s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0 "
-            "AND (c.reltuples < 0 OR s.n_tup_ins + s.n_tup_upd + s.n_tup_del "
-            ">= %s + %s * c.reltuples) ORDER BY 1", [MIN_ROWS, SHARE])
-        return [row[0] for row in cursor.fetchall()]
+            "SELECT s.relid::regclass::text, s.n_tup_ins + s.n_tup_upd + s.n_tup_del, "
+            "c.reltuples FROM pg_stat_xact_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE c.relpersistence = 'p' AND s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0")
+        return [(name, int(rows), float(reltuples)) for name, rows, reltuples
+                in cursor.fetchall()]
+
+
+def writes_so_far() -> dict[str, int]:
+    """Rows written per table by the current transaction so far, as PostgreSQL counts them:
+    read when a run's transaction starts, for `stale_since`. {} outside PostgreSQL."""
+    if not enabled():
+        return {}
+    return {name: rows for name, rows, _reltuples in _written()}
+
+
+def stale_since(before: Mapping[str, int]) -> list[str]:
+    """The tables the current transaction changed, since `before` (`writes_so_far()` when
+    it started), enough to ANALYZE once it commits; sorted. One query."""
+    if not enabled():
+        return []
+    return sorted(name for name, rows, reltuples in _written()
+                  if rows > before.get(name, 0) and (
+                      reltuples < 0
+                      or rows - before.get(name, 0) >= MIN_ROWS + SHARE * reltuples))
 
 
 def analyze(tables: Sequence[str], what: str) -> Analyzed | None:

@@ -8,7 +8,7 @@ open. Meanwhile every page plans its queries on the old figures: after a large i
 table of 23,855 rows was still planned as 398 rows, tables never analysed had no figures
 at all, and « Partagés avec moi » ran 12 times slower until ANALYZE.
 
-So these runs end with ANALYZE of the tables they changed, at once:
+So these runs end with ANALYZE of the tables they changed enough, at once:
 
 - which tables: those that autovacuum would analyse for the run's changes alone: never
   analysed (`pg_class.reltuples` < 0), or changed by at least `MIN_ROWS` + `SHARE` of

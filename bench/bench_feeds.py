@@ -30,9 +30,11 @@ load, CPU times much less.
 Memory: the process's peak RSS after each step (`ru_maxrss`, never goes down) and, with
 --tracemalloc, the peak of Python allocations during each import (slows the import about
 twice); with --profile, each import runs under cProfile and its top functions are
-printed; with --analyze, the database is ANALYZEd after each import (a real base gets
-that from autovacuum between daily runs; a fresh one has no statistics). Results and the
-machine are recorded in docs/benchmarks.md.
+printed; with --analyze, the whole database is ANALYZEd after each import (a real base gets
+that from autovacuum between daily runs; a fresh one has no statistics). Each applied run
+ANALYZEs by itself, once committed, the tables it changed enough (preau/feeds/statistics.py,
+included in its time): the seconds that took and the number of tables are printed for
+each import ("ANALYZE s"). Results and the machine are recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -361,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generated {len(plain)} + {len(changed)} files in "
               f"{time.perf_counter() - started:.1f} s; peak RSS {rss_mib():.0f} MiB")
 
-        results: list[tuple[str, float, Any, float | None, float, float, float]] = []
+        results: list[tuple[str, float, Any, float | None, float, float, float, float]] = []
 
         def run(label: str, paths: list[Path], full: bool = False) -> None:
             def step() -> Any:
@@ -382,9 +384,15 @@ def main(argv: list[str] | None = None) -> None:
             if args.analyze:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
-            results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu, above))
+            analyze_s = (feed_run.report.get("analyze") or {}).get("seconds", 0.0)
+            results.append((label, duration, feed_run.counts, peak, rss_mib(), cpu, above,
+                            analyze_s))
             same = feed_run.options.get("identical_to")
             note = f"identical to run {same}, " if same else ""
+            analyzed = feed_run.report.get("analyze")  # absent before statistics.py
+            if analyzed:
+                note += (f"ANALYZE of {len(analyzed['tables'])} tables "
+                         f"{analyzed['seconds']:.2f} s, ")
             print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), {note}"
                   f"{feed_run.report.get('issues_total', 0)} rejected lines, "
                   f"counts {feed_run.counts}; "
@@ -421,19 +429,20 @@ def main(argv: list[str] | None = None) -> None:
         print("x floor = seconds / floor seconds (parse + COPY of the accounts); x all = "
               "seconds / floor with every row written; CPU s = CPU seconds of Python, its "
               "parser process and its PostgreSQL backend, which the machine's other load "
-              "inflates much less")
+              "inflates much less; ANALYZE s = the run's own ANALYZE once committed, "
+              "included in its seconds")
         print(f"{'step':<24}{'seconds':>9}{'accounts/s':>12}{'x floor':>9}{'x all':>7}"
               f"{'speed-up':>10}"
               f"{'CPU s':>8}{'CPU x floor':>13}{'peak RSS':>10}{'RSS +step':>11}"
-              f"{'tracemalloc':>13}")
+              f"{'tracemalloc':>13}{'ANALYZE s':>11}")
         first = results[0][1]
-        for label, duration, _counts, peak, rss, cpu, above in results:
+        for label, duration, _counts, peak, rss, cpu, above, analyze_s in results:
             speedup = "" if label == "first import" else f"{first / duration:.1f}x"
             traced = f"{peak:.0f} MiB" if peak is not None else "-"
             print(f"{label:<24}{duration:>9.2f}{accounts / duration:>12,.0f}"
                   f"{duration / floor:>8.1f}x{duration / floor_all:>6.1f}x{speedup:>10}"
                   f"{cpu:>8.2f}{cpu / floor_cpu:>12.1f}x"
-                  f"{rss:>6.0f} MiB{above:>7.0f} MiB{traced:>13}")
+                  f"{rss:>6.0f} MiB{above:>7.0f} MiB{traced:>13}{analyze_s:>11.2f}")
         print(f"{'floor (parse + COPY)':<24}{floor:>9.2f}{accounts / floor:>12,.0f}"
               f"{'':>26}{floor_cpu:>8.2f}")
         print(f"{'floor, every row':<24}{floor_all:>9.2f}{accounts / floor_all:>12,.0f}"

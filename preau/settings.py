@@ -89,8 +89,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
-    "django_tasks",
-    "django_tasks_db",
     "preau.accounts",
     "preau.directory",
     "preau.feeds",
@@ -101,6 +99,10 @@ INSTALLED_APPS = [
     "preau.console",
     "preau.api",
     "preau.demo",
+    # After Préau's apps: preau.feeds' `db_worker` command replaces django-tasks-db's
+    # (the first app that has a command wins).
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +149,21 @@ DATABASES = {
         env_str("DATABASE_URL", f"sqlite:///{_sqlite_path}"), conn_max_age=0
     )
 }
+# PostgreSQL: persistent connections. Each thread of a server process (and the worker)
+# keeps its connection between requests, for PREAU_DB_CONN_MAX_AGE seconds, checked once at
+# the start of each request (a connection that PostgreSQL dropped, restarted or killed is
+# replaced before the request uses it). Why not psycopg's pool: docs/configuration.md,
+# "Database connections". SQLite keeps Django's defaults.
+PREAU_DB_CONN_MAX_AGE = env_int("PREAU_DB_CONN_MAX_AGE", 300)
+if PREAU_DB_CONN_MAX_AGE < 0:
+    raise ImproperlyConfigured(
+        f"PREAU_DB_CONN_MAX_AGE must be 0 or more seconds, got {PREAU_DB_CONN_MAX_AGE}")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = PREAU_DB_CONN_MAX_AGE
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Préau's sessions are named in pg_stat_activity (DATABASE_URL's ?application_name=
+    # overrides it, e.g. to tell the worker from the web servers).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("application_name", "preau")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

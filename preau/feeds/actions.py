@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from preau.accounts.models import User
 from preau.directory.access import administered_structures, is_school_admin
 from preau.directory.models import Academy, SchoolYear, Structure
+from preau.feeds import statistics
 from preau.feeds.importer import IMPORTER_VERSION, Importer, RunContext
 from preau.feeds.inputs import InputRefused, RunInput
 from preau.feeds.lifecycle import LifecycleReport, moment, run_lifecycle
@@ -186,8 +187,10 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
                      now=moment(today), actor=run.approved_by if approved else run.actor,
                      run_id=run.pk)
     hold_info: dict[str, Any] | None = None
+    stale: list[str] = []  # the tables to ANALYZE once the run is committed
     try:
         with transaction.atomic():
+            written = statistics.writes_so_far()
             report = Importer(ctx, inputs, progress).run()
             if frozen:
                 hold_info = {"reason": FeedRun.HoldReason.FROZEN, "message": _(
@@ -198,6 +201,7 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
                 hold_info = _missing_hold(report, run)
             if dry_run or hold_info is not None:
                 raise _RolledBack(report)
+            stale = statistics.stale_since(written)
         run.status = FeedRun.Status.APPLIED
     except _RolledBack as rolled_back:
         report = rolled_back.report
@@ -214,6 +218,8 @@ def _run(run: FeedRun, paths: list[Path], templates: dict[str, str] | None, *,
             "error": error}
         return None
     result["report"] = report
+    if run.status == FeedRun.Status.APPLIED:  # committed: fresh statistics for the pages
+        result["analyze"] = statistics.analyze(stale, f"feed run {run.pk}")
     run.academy = ctx.academy  # perhaps created by the run (checked again in _finish)
     if hold_info is not None:
         result["hold"] = hold_info
@@ -383,6 +389,7 @@ def _finish(run: FeedRun, started: float | None, result: dict[str, Any]) -> None
         "approved_by": run.approved_label or None,
         "approved_at": run.approved_at.isoformat() if run.approved_at else None,
         "interrupted": bool(result.get("interrupted")),
+        "analyze": analyzed.as_json() if (analyzed := result.get("analyze")) else None,
     })
     run.report = data
     if run.academy_id is not None and not Academy.objects.filter(pk=run.academy_id).exists():

@@ -56,6 +56,7 @@ from preau.directory.models import (
     StructureAttachment,
 )
 from preau.documents.actions import do_release_owner_data
+from preau.feeds import statistics
 from preau.feeds.linking import LinkWriter, chunked
 from preau.feeds.models import LinkBackup
 from preau.lib.text import search_key
@@ -292,11 +293,14 @@ def run_lifecycle(today: datetime.date | None = None, *, dry_run: bool = False,
     report = LifecycleReport(today or timezone.localdate(), dry_run=dry_run)
     try:
         with transaction.atomic():
+            written = statistics.writes_so_far()
             _lifecycle(report, actor)
             if dry_run:
                 raise _DryRun
+            stale = statistics.stale_since(written)
     except _DryRun:
-        pass
+        return report
+    statistics.analyze(stale, "the feed life cycle")  # committed: fresh statistics
     return report
 
 

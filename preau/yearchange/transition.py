@@ -45,6 +45,7 @@ from preau.directory.models import (
     Structure,
     StructureAttachment,
 )
+from preau.feeds import statistics
 from preau.feeds.liveness import current_worker, database_session
 from preau.sharing.models import Share, Via
 from preau.yearchange.models import AuditEntry, TransitionRun, YearCalendar
@@ -557,11 +558,31 @@ def run_transition(*, today: datetime.date, academy: Academy | None = None,
         "changes": sum(1 for s in schools if _school_changed(s)),
         "errors": errors,
     }
+    if not dry_run:  # each school committed: fresh statistics for the pages
+        statistics.analyze(_stale_tables(run, totals, schools), f"year change run {run.pk}")
     run.finished_at = timezone.now()
     if not dry_run:
         run.status = TransitionRun.Status.FAILED if errors else TransitionRun.Status.DONE
     run.save()
     return run
+
+
+def _stale_tables(run: TransitionRun, totals: dict[str, Counter[str]],
+                  schools: list[dict[str, Any]]) -> list[str]:
+    """The tables the run changed enough to ANALYZE (preau.feeds.statistics), from its
+    counts: each school committed alone, so no one transaction saw every change."""
+    if not statistics.enabled() or not any(_school_changed(s) for s in schools):
+        return []
+    ended = sum(totals["memberships_ended"].values())
+    return statistics.stale({
+        Share._meta.db_table: (sum(totals["shares_purged"].values())
+                               + sum(totals["shares_converted"].values())),
+        Membership._meta.db_table: ended,
+        ArchivedMembership._meta.db_table: ended,
+        SchoolClass._meta.db_table: sum(s["classes_archived"] for s in schools),
+        StructureAttachment._meta.db_table: sum(s["director_flags_ended"] for s in schools),
+        AuditEntry._meta.db_table: AuditEntry.objects.filter(run=run).count(),
+    })
 
 
 def _school_changed(school: dict[str, Any]) -> bool:

@@ -528,15 +528,14 @@ ATTACHMENT_ORIGINS = [("feed", "feed"), ("admin", "admin"), ("self", "self")]
 
 
 class ClassAttachmentQuerySerializer(serializers.Serializer):
-    school = serializers.IntegerField(required=False, min_value=1, help_text="School id.")
+    school = IdField(required=False, help_text="School id.")
     pending = serializers.BooleanField(required=False, allow_null=True, default=None,
                                        help_text="Only those waiting for approval (true), "
                                                  "or only the others (false).")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["class"] = serializers.IntegerField(required=False, min_value=1,
-                                                   help_text="Class id.")
+        fields["class"] = IdField(required=False, help_text="Class id.")
         return fields
 
 

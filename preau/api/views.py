@@ -361,7 +361,7 @@ class ClassAttachmentViewSet(ApiView, mixins.ListModelMixin, mixins.RetrieveMode
     passwords and print its connection sheets only once the head teacher approved it."""
 
     serializer_class = ClassAttachmentSerializer
-    lookup_value_converter = "int"
+    lookup_value_converter = "id"
 
     def get_queryset(self) -> QuerySet[Membership]:
         if _fake(self):

@@ -23,7 +23,9 @@ group first (`uv sync --frozen --group load`, which keeps the default groups).
    PostgreSQL). With `--reuse` this database and its documents are kept as a template and
    later runs of the same size, sample and seed start from a copy of it.
 2. The run's database: `CREATE DATABASE … TEMPLATE` of that one, so every run starts from
-   the same state; the sample gets one password, hashed once with Préau's configured hasher.
+   the same state, with the planner settings docs/configuration.md asks for
+   (`random_page_cost = 1.1`, `jit = off`; `--planner-defaults` leaves PostgreSQL's); the
+   sample gets one password, hashed once with Préau's configured hasher.
 3. The Argon2 floor: `verify` of that hash with Préau's hasher, in `--workers` processes at
    once for `--verify-seconds`, before the server starts (nothing else of ours running).
 4. gunicorn as the README's production section runs it (`preau.wsgi -k gthread --workers 2
@@ -77,6 +79,8 @@ REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_rentree"
 PASSWORD = "Rentree-2025-bench!"
+# The server settings docs/configuration.md asks for (set on the run's database).
+PLANNER_SETTINGS = {"random_page_cost": "1.1", "jit": "off"}
 # Bump when the seeded data change: templates made by an older version are not reused.
 SEED_VERSION = 1
 FILES_PER_ACCOUNT = 4
@@ -949,6 +953,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where --reuse keeps the template's documents")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--compare", type=Path, help="a --json file to compare with")
+    parser.add_argument("--planner-defaults", action="store_true",
+                        help="leave PostgreSQL's defaults (random_page_cost 4, jit on) "
+                             "instead of the settings docs/configuration.md asks for")
     parser.add_argument("--keep", action="store_true",
                         help="keep the run's database and working folder")
     args = parser.parse_args(argv)
@@ -1000,6 +1007,9 @@ def main(argv: list[str] | None = None) -> int:
         drop_database(args.database, run_name)
         with admin_connection(args.database) as conn:
             conn.execute(f'CREATE DATABASE "{run_name}" TEMPLATE "{template}"')
+            if not args.planner_defaults:  # docs/configuration.md, "PostgreSQL"
+                for name, value in PLANNER_SETTINGS.items():
+                    conn.execute(f'ALTER DATABASE "{run_name}" SET {name} = {value}')
         shutil.rmtree(data_dir / "documents", ignore_errors=True)
         shutil.copytree(entry / "documents", data_dir / "documents")
         print(f"run database {run_name}: copied in {time.perf_counter() - copy_started:.1f} s",

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from preau.accounts.models import User
 from preau.directory.communication import addressable_groups, reachable_users
 from preau.directory.models import Group
-from preau.directory.queries import hidden_count, name_filter, seen_by
+from preau.directory.queries import name_filter, seen_by
 from preau.messaging.models import (
     Attachment,
     MailFolder,
@@ -187,7 +187,7 @@ def message_participants(viewer: User, message: Message) -> Participants:
     keep that record even after changing schools); anyone else sees the people they reach,
     the Annuaire's rule (`directory.queries.seen_by`): a teacher of the school sees each
     parent a class message reached; a parent sees the sender, the group's label and the
-    other families' number, never their names. Two or three queries, whatever the number
+    other families' number, never their names. One or two queries, whatever the number
     of participants.
     """
     holders = (User.objects.filter(mail_copies__message=message)
@@ -195,13 +195,17 @@ def message_participants(viewer: User, message: Message) -> Participants:
     if viewer.pk == message.sender_id:
         return Participants(seen=list(holders.order_by("last_name", "first_name", "pk")),
                             hidden_count=0)
-    others = MessageCopy.objects.filter(message=message).exclude(
-        user__in=[viewer.pk, message.sender_id or 0])
-    seen = seen_by(viewer, "user")
-    return Participants(
-        seen=list(User.objects.filter(pk__in=others.filter(seen).values("user"))
-                  .order_by("last_name", "first_name", "pk")),
-        hidden_count=hidden_count(others, seen))
+    # One query flags every other holder seen or not (the rule's clause is compiled once);
+    # a second loads the people seen, when there are any (a parent usually sees none).
+    flags = dict(MessageCopy.objects.filter(message=message)
+                 .exclude(user__in=[viewer.pk, message.sender_id or 0])
+                 .annotate(seen=ExpressionWrapper(seen_by(viewer, "user"),
+                                                  output_field=BooleanField()))
+                 .values_list("user_id", "seen"))
+    seen_ids = [pk for pk, seen in flags.items() if seen]
+    seen = list(User.objects.filter(pk__in=seen_ids).order_by("last_name", "first_name", "pk")
+                ) if seen_ids else []
+    return Participants(seen=seen, hidden_count=len(flags) - len(seen_ids))
 
 
 def recipient_candidates(user: User, text: str, limit: int = 20,

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_rentree.py [--schools 100] [--users 50] [--teachers 15]
         [--duration 60s] [--wait 1-3] [--page-seconds 8] [--page-users 8] [--reuse]
         [--json out.json] [--compare other.json] [--workers 2] [--threads 4]
-        [--env NAME=VALUE ...] [--gunicorn-args "..."] [--keep]
+        [--env NAME=VALUE ...] [--gunicorn-args="..."] [--keep]
         [--database postgres://postgres@127.0.0.1:5432/preau_bench_rentree]
 
 Needs locust, in the `load` dependency group: when it is missing the script installs that
@@ -29,7 +29,7 @@ group first (`uv sync --frozen --group load`, which keeps the default groups).
 3. The Argon2 floor: `verify` of that hash with Préau's hasher, in `--workers` processes at
    once for `--verify-seconds`, before the server starts (nothing else of ours running).
 4. gunicorn as the README's production section runs it (`preau.wsgi -k gthread --workers 2
-   --threads 4`, loopback, `PREAU_DEBUG=false`, a secret key, allowed hosts; no control
+   --threads 4 --reuse-port`, loopback, `PREAU_DEBUG=false`, a secret key, allowed hosts; no control
    socket, which would be the machine's one), with
    `DJANGO_SETTINGS_MODULE=bench.rentree_site`: Préau's settings and URLs plus the bare
    one-query view `/bench/bare/`. The environment reaches it as is (connection settings
@@ -625,7 +625,7 @@ def start_gunicorn(args: argparse.Namespace, env: dict[str, str], port: int,
                    log: Path) -> subprocess.Popen[bytes]:
     command = [str(VENV_BIN / "gunicorn"), "preau.wsgi", "-k", "gthread",
                "--workers", str(args.workers), "--threads", str(args.threads),
-               "--bind", f"127.0.0.1:{port}", "--no-control-socket",
+               "--reuse-port", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
                *shlex.split(args.gunicorn_args)]
     print(f"  {' '.join(command)}", flush=True)
     with log.open("wb") as out:
@@ -1041,7 +1041,7 @@ def main(argv: list[str] | None = None) -> int:
         warm_up(base, config["paths"]["login"])
         report["server"] = {
             "command": f"gunicorn preau.wsgi -k gthread --workers {args.workers} --threads "
-                       f"{args.threads} {args.gunicorn_args}".strip(),
+                       f"{args.threads} --reuse-port {args.gunicorn_args}".strip(),
             "connections": connection_settings(), "env": args.env}
         report["logs"] = str(work)
         meter = CpuMeter(server.pid, pg_pid, run_name)

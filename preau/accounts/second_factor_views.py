@@ -65,13 +65,14 @@ def _verify(request: HttpRequest, me: User, next_url: str) -> HttpResponse:
     recovery_form = RecoveryCodeForm(_posted(request) if recovery else None,
                                      prefix=RECOVERY_PREFIX)
     form = recovery_form if recovery else code_form
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST" and form.is_valid():
         try:
             verified = check_second_factor(me, form.cleaned_data["code"])
         except SecondFactorError as error:
             form.add_error("code", str(error))
-            status = error.status if isinstance(error, SecondFactorLocked) else 200
+            if isinstance(error, SecondFactorLocked):
+                status, headers = error.status, error.headers()
         else:
             mark_verified(request, verified.device)
             left = verified.recovery_codes_left
@@ -82,9 +83,12 @@ def _verify(request: HttpRequest, me: User, next_url: str) -> HttpResponse:
                     "You used a recovery code: %(left)d are left. Renew your recovery codes "
                     "from My account.", left) % {"left": left})
             return redirect(next_url)
-    return render(request, "accounts/second_factor_verify.html", {
+    response = render(request, "accounts/second_factor_verify.html", {
         "code_form": code_form, "recovery_form": recovery_form, "recovery": recovery,
         "next": next_url, "second_step": True}, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def _enrol(request: HttpRequest, me: User, next_url: str) -> HttpResponse:

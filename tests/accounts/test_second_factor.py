@@ -255,6 +255,7 @@ def test_wrong_codes_are_refused_then_the_step_is_locked(personas, settings,
     with django_capture_on_commit_callbacks(execute=True):
         locked = client.post(STEP_URL, {"code": wrong})
     assert locked.status_code == 429
+    assert 0 < int(locked["Retry-After"]) <= settings.AXES_COOLOFF_TIME * 3600
     assert "trop de codes erronés" in text(locked).lower()
     # Locked: even the right code, or a recovery code, from anywhere, waits.
     other = password_step(personas.ent_admin)

@@ -38,10 +38,10 @@ RECOVERY_PREFIX = "recovery"
 
 
 def _next_url(request: HttpRequest) -> str:
-    """Where the login goes on: the `next` the middleware kept, if it is one of ours."""
+    """Where the login goes on: the `next` the middleware kept, if it is a local path."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return reverse("home")
 

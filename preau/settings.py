@@ -89,6 +89,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    # The second factor of administrators (preau/accounts/second_factor.py): TOTP devices
+    # and the recovery codes (static tokens).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "preau.accounts",
     "preau.directory",
     "preau.feeds",
@@ -115,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "preau.lib.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A session that passed the password but not yet the second factor reaches nothing else.
+    "preau.accounts.middleware.SecondFactorMiddleware",
     "preau.lib.middleware.RefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -232,6 +239,22 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["password", "code", "old_password", "new_password1",
                              "new_password2"]
+
+# The second factor (TOTP and recovery codes) of every account that administers something
+# and logs in with a local password (docs/security.md, "Administrators' second factor"):
+# on by default in production, off in debug; `preau demo` serves with it off unless set.
+PREAU_ADMIN_SECOND_FACTOR = env_bool("PREAU_ADMIN_SECOND_FACTOR", not DEBUG)
+# Wrong codes at the second step, per account, before it is locked for
+# PREAU_LOGIN_COOLOFF_MINUTES (the lock is in the account's history).
+PREAU_SECOND_FACTOR_FAILURE_LIMIT = env_int("PREAU_SECOND_FACTOR_FAILURE_LIMIT", 5)
+if PREAU_SECOND_FACTOR_FAILURE_LIMIT < 1:
+    raise ImproperlyConfigured("PREAU_SECOND_FACTOR_FAILURE_LIMIT must be at least 1, got "
+                               f"{PREAU_SECOND_FACTOR_FAILURE_LIMIT}")
+# django-otp's own per-device back-off is off: Préau's per-account counter above decides,
+# and says so in French (a right code typed during django-otp's back-off would be refused
+# without a reason). A verified TOTP step is never accepted twice (django-otp's last_t).
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
@@ -378,6 +401,8 @@ LOGGING = {
 # Préau's own settings.
 PREAU_ENT_NAME = env_str("PREAU_ENT_NAME", "Préau")
 PREAU_SUPPORT_TEXT = env_str("PREAU_SUPPORT_TEXT", "")
+# The name authenticator apps show beside the login (the second factor's QR code).
+OTP_TOTP_ISSUER = PREAU_ENT_NAME
 PREAU_DEMO_PASSWORD = "Preau-demo-2023"
 
 # Feeds: the missing-account life cycle and the safety hold (docs/feeds.md).

@@ -22,6 +22,13 @@ def _fast_password_hashing(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _admin_second_factor(settings, request):
+    """Tests log admins in with their password alone, as in debug and the demo; those of the
+    second factor opt in with @pytest.mark.second_factor (production's default)."""
+    settings.PREAU_ADMIN_SECOND_FACTOR = "second_factor" in request.keywords
+
+
+@pytest.fixture(autouse=True)
 def _own_data_dir(settings, tmp_path):
     """Each test writes its files (held feed runs, demo logins...) in its own folder, so
     parallel workers never share a path."""

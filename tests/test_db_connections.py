@@ -227,7 +227,10 @@ def stack(db, tmp_path) -> Iterator[Stack]:
     try:
         # The migrated test database, as committed: its tables and the migrations' rows.
         cluster.copy_database(dict(connection.settings_dict), "preau")
+        # The ENT admin's session uploads with its password alone: connections are tested
+        # here, not the second factor (tests/accounts/test_second_factor.py).
         env = {**_env(tmp_path / "data"), "PREAU_TASKS_BACKEND": "database",
+               "PREAU_ADMIN_SECOND_FACTOR": "false",
                "DATABASE_URL": cluster.url("preau", application_name=WEB_NAME)}
         setup = subprocess.run([sys.executable, "-c", SETUP], env=env, cwd=REPO,
                                capture_output=True, text=True, timeout=300, check=False)

@@ -13,11 +13,13 @@ import importlib
 import inspect
 import pkgutil
 import typing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
+from django.utils import timezone
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
@@ -115,7 +117,8 @@ def _instance(cls: type[Refusal]) -> Refusal:
              and p.kind is p.POSITIONAL_OR_KEYWORD]
     samples: dict[str, object] = {"message": "Refusé pour le test", "names": ["Chloé Martin"],
                                   "used": 900, "limit": 1000, "size": 200,
-                                  "file": "Eleve.xml", "line": 3, "retry_at": None}
+                                  "file": "Eleve.xml", "line": 3, "retry_at": None,
+                                  "until": timezone.now() + timedelta(minutes=15)}
     if names in ([], ["args"]):  # Exception's own constructor
         return cls("Refusé pour le test")
     return cls(*(samples[name] for name in names))

@@ -155,3 +155,27 @@ class TokenForm(forms.Form):
         label=_("Token name"), max_length=100,
         help_text=_("What the token is for, e.g. the name of your script."),
     )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """The 6 digits of the authenticator app (the login's second step, enrolment, My
+    account)."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=20,
+        help_text=_("6 digits, renewed every 30 seconds."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "autocapitalize": "none", "spellcheck": "false",
+                                      "size": 8}),
+    )
+
+
+class RecoveryCodeForm(forms.Form):
+    """One of the ten recovery codes, when the phone is not at hand (letters and digits)."""
+
+    code = forms.CharField(
+        label=_("Recovery code"), max_length=20,
+        help_text=_("8 characters, such as abcd-2345. Each code works once."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none",
+                                      "spellcheck": "false", "size": 12}),
+    )

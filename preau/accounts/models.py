@@ -225,6 +225,12 @@ class UserEvent(models.Model):
         STATE = "state", _("State changed")
         TOKEN = "token", _("API token")
         ATTACHMENT_APPROVED = "attachment_approved", _("Class attachment approved")
+        SECOND_FACTOR_ENROLLED = "second_factor_enrolled", _("Second factor set up")
+        SECOND_FACTOR_LOCKED = "second_factor_locked", _("Second factor locked (wrong codes)")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Recovery codes renewed")
+        SECOND_FACTOR_REMOVED = "second_factor_removed", _("Second factor removed")
+        SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
 
     # One index serves a user's history in order (and the deletion of their events); the
     # actor's only where set: a feed writes one event per new account, without actor.
@@ -244,6 +250,18 @@ class UserEvent(models.Model):
             models.Index(fields=["actor"], condition=models.Q(actor__isnull=False),
                          name="userevent_actor"),
         ]
+
+
+class SecondFactorGuard(models.Model):
+    """Wrong codes typed at an account's second step, counted for the account whatever the
+    address (the person typing them already has the password), and the lock they lead to.
+    One row per account that ever reached the second step."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True,
+                                related_name="second_factor_guard")
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
 
 class PasswordHistory(models.Model):

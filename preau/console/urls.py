@@ -22,6 +22,8 @@ urlpatterns = [
     path("comptes/<id:user_id>/debloquer/", views.user_unblock, name="user_unblock"),
     path("comptes/<id:user_id>/reinitialiser/", views.user_reset_password,
          name="user_reset_password"),
+    path("comptes/<id:user_id>/double-authentification/reinitialiser/",
+         views.user_reset_second_factor, name="user_reset_second_factor"),
     path("comptes/<id:user_id>/ecoles/rattacher/", views.user_attach_school,
          name="user_attach_school"),
     path("comptes/<id:user_id>/ecoles/<id:structure_id>/detacher/", views.user_detach_school,

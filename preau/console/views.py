@@ -31,6 +31,12 @@ from preau.accounts.models import (
     User,
     UserEvent,
 )
+from preau.accounts.second_factor import (
+    check_reset_second_factor,
+    needs_second_factor,
+    reset_second_factor_refusal,
+    second_factor_state,
+)
 from preau.accounts.tokens import do_revoke_token
 from preau.console import forms
 from preau.console.actions import (
@@ -331,7 +337,17 @@ def _user_context(actor: User, person: User) -> dict[str, Any]:
         # Adults hold API tokens anyway; the others only with an ENT admin's permission.
         "tokens_switch": actor.is_ent_admin and not person.is_ent_admin
         and person.profile not in TOKEN_PROFILES,
+        # The second factor's state and reset: ENT admins, for accounts with a password.
+        **(_second_factor_context(actor, person)
+           if actor.is_ent_admin and not person.federated else {}),
     }
+
+
+def _second_factor_context(actor: User, person: User) -> dict[str, Any]:
+    state = second_factor_state(person)
+    return {"second_factor": state,
+            "second_factor_required": needs_second_factor(person),
+            "second_factor_reset_refusal": reset_second_factor_refusal(person, actor)}
 
 
 @require_POST
@@ -419,6 +435,23 @@ def user_reset_password(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Password reset. Give the person their login and the new "
                                     "activation code shown below."))
+    return _user_page(person)
+
+
+@require_POST
+@ent_admin_required
+def user_reset_second_factor(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A lost phone or a locked second step: ENT admins only (school admins get a 403)."""
+    actor = actor_of(request)
+    person = access_console_user(actor, user_id, manage=True)
+    try:
+        check_reset_second_factor(person, actor)
+    except Refusal as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Second factor reset: the person's sessions are closed; "
+                                    "at their next login they set up their app again. They "
+                                    "were told."))
     return _user_page(person)
 
 

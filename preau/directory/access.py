@@ -156,6 +156,17 @@ def approving_structures(user: User) -> QuerySet[Structure]:
             .values("structure")))
 
 
+def administers_something(user: User) -> bool:
+    """The one definition of an account with powers over others: an ENT admin, an operator
+    (Django's admin), a school admin, or a head teacher (who approves teachers' own class
+    attachments, which give the power to reset pupils' passwords). One query at most."""
+    if user.is_ent_admin or user.is_superuser:
+        return True
+    if user.profile in (Profile.TEACHER, Profile.PERSONNEL):
+        return approving_structures(user).exists()  # school admin rows and head teachers
+    return administered_structures(user).exists()
+
+
 def can_approve_attachments(user: User, structure: Structure) -> bool:
     if user.is_ent_admin:
         return True

@@ -31,6 +31,14 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[Ch
             hint="Set DATABASE_URL=postgres://…",
             id="preau.W003",
         ))
+    if not settings.PREAU_ADMIN_SECOND_FACTOR:
+        messages.append(Warning(
+            "Administrators log in without a second factor: a stolen password is enough to "
+            "administer the ENT.",
+            hint="Leave PREAU_ADMIN_SECOND_FACTOR unset (on in production) or set it to "
+                 "true; see docs/security.md.",
+            id="preau.W006",
+        ))
     return messages
 
 

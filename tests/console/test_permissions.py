@@ -97,6 +97,11 @@ CASES = [
          {"amount": "2", "unit": "GiB"}),
     Case("allow API tokens", _u("user_api_tokens", lambda p: p.pupil), 302, 403, "post",
          {"allowed": "1"}),
+    # ENT admins only (tests/accounts/test_second_factor.py: who may reset whose).
+    Case("reset second factor", _u("user_reset_second_factor", lambda p: p.colleague), 302,
+         403, "post"),
+    Case("reset second factor other school",
+         _u("user_reset_second_factor", lambda p: p.other_teacher), 302, 403, "post"),
     Case("allow API tokens other school", _u("user_api_tokens", lambda p: p.other_pupil), 302,
          404, "post", {"allowed": "1"}),
 ]
@@ -144,6 +149,7 @@ def test_matrix_covers_every_console_url():
         "tokens", "years", "user_block", "user_unblock", "user_reset_password",
         "user_attach_class", "user_detach_class", "school_admin_add", "class_create",
         "token_revoke", "year_set_current", "quotas", "user_quota", "user_api_tokens",
+        "user_reset_second_factor",
     }
     also_tested_elsewhere = {"school_admin_remove", "user_attach_school", "user_detach_school",
                              "user_link_child", "user_unlink_child"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from typing import Any
@@ -20,6 +21,16 @@ def start_job_worker() -> subprocess.Popen[bytes]:
     """The embedded default runs background jobs from the database: the demo starts one
     worker (`preau db_worker`) beside the web server, with the same environment."""
     return subprocess.Popen([sys.executable, "-m", "preau", "db_worker"])
+
+def demo_without_second_factor() -> bool:
+    """The demo's administrators log in with the printed password only, unless the
+    operator set PREAU_ADMIN_SECOND_FACTOR (this process serves the demo: the setting is
+    changed for it alone). Returns whether it was turned off."""
+    if os.environ.get("PREAU_ADMIN_SECOND_FACTOR", "").strip():
+        return False
+    settings.PREAU_ADMIN_SECOND_FACTOR = False
+    return True
+
 
 # (login, role) of the five fixed personas; the roles are shown translated.
 PERSONAS = [
@@ -75,6 +86,9 @@ class Command(BaseCommand):
         # WhiteNoise serves the static files from the finders; it only warns when
         # STATIC_ROOT is missing, so make sure it exists.
         settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+        if demo_without_second_factor():
+            self.stdout.write(_("The demo serves without the administrators' second factor "
+                                "(PREAU_ADMIN_SECOND_FACTOR=true to try it)."))
         self.stdout.write(_("Préau is served on http://127.0.0.1:%(port)d/ (Ctrl-C to stop).")
                           % {"port": port})
         worker = start_job_worker()

@@ -225,6 +225,9 @@ class UserEvent(models.Model):
         STATE = "state", _("State changed")
         TOKEN = "token", _("API token")
         ATTACHMENT_APPROVED = "attachment_approved", _("Class attachment approved")
+        FEDERATED = "federated", _("Switched to single sign-on")
+        SSO_LOGIN = "sso_login", _("Single sign-on login")
+        SSO_REFUSED = "sso_refused", _("Single sign-on refused")
 
     # One index serves a user's history in order (and the deletion of their events); the
     # actor's only where set: a feed writes one event per new account, without actor.

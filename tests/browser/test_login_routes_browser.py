@@ -32,10 +32,9 @@ def test_the_login_page_routes_everyone_on_a_phone(transactional_db, live_server
     assert headings[:3] == ["Enseignants et personnels : identifiants académiques",
                             "Parents : EduConnect",
                             "Élèves et comptes créés par l’école : identifiant de l’ENT"]  # noqa: RUF001
-    for name in ("Identifiants académiques — Académie de Lille", "Se connecter avec EduConnect",
-                 "Se connecter"):
-        box = page.get_by_role("link" if name != "Se connecter" else "button", name=name,
-                               exact=True).bounding_box()
+    for role, name in (("link", "Identifiants académiques — Académie de Lille"),
+                       ("link", "Se connecter avec EduConnect"), ("button", "Connexion")):
+        box = page.get_by_role(role, name=name, exact=True).bounding_box()  # type: ignore[arg-type]
         assert box is not None and box["height"] >= 44 and box["width"] >= 280, (name, box)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=SCREENSHOT, full_page=True)

@@ -19,8 +19,9 @@ SCREENSHOT = "/tmp/preau-login-375.png"
 
 
 @pytest.mark.browser
-def test_the_login_page_routes_everyone_on_a_phone(transactional_db, live_server, personas,
-                                                   browser_page):
+def test_the_login_page_routes_everyone_on_a_phone(transactional_db,
+                                                   django_db_serialized_rollback, live_server,
+                                                   personas, browser_page):
     check_add_idp(kind=IdpKind.ACADEMIE, name="Académie de Lille", metadata=METADATA,
                   academies=[personas.academy])
     check_add_idp(kind=IdpKind.EDUCONNECT, name="EduConnect", academies=[personas.academy],

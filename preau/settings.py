@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "preau.documents",
     "preau.messaging",
     "preau.yearchange",
+    "preau.sso",
     "preau.console",
     "preau.api",
     "preau.demo",
@@ -118,6 +119,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The SAML exchanges' own session, in a SameSite=None cookie: the IdP's answer is a
+    # cross-site POST, which the main session cookie (SameSite=Lax) does not come with.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "preau.lib.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A session that passed the password but not yet the second factor reaches nothing else.
@@ -192,6 +196,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "preau.accounts.backends.LocalPasswordBackend",
+    # Sessions opened by a federated login (preau.sso); authenticates nobody by itself.
+    "preau.sso.backends.FederatedBackend",
 ]
 # Argon2id with OWASP's parameters (preau/accounts/passwords.py); hashes made with Django's
 # defaults are upgraded at the next successful login.
@@ -404,6 +410,25 @@ PREAU_SUPPORT_TEXT = env_str("PREAU_SUPPORT_TEXT", "")
 # The name authenticator apps show beside the login (the second factor's QR code).
 OTP_TOTP_ISSUER = PREAU_ENT_NAME
 PREAU_DEMO_PASSWORD = "Preau-demo-2023"
+
+# Single sign-on (SAML, docs/sso.md): Préau is the service provider, the IdPs are rows
+# (console or `preau sso idp add`). The SP's URLs start with PREAU_SAML_BASE_URL (else the
+# request's scheme and host); its key pair is made once in PREAU_DATA_DIR/saml/ unless both
+# files are given.
+PREAU_SAML_BASE_URL = env_str("PREAU_SAML_BASE_URL").strip().rstrip("/")
+PREAU_SAML_KEY_FILE = env_str("PREAU_SAML_KEY_FILE")
+PREAU_SAML_CERT_FILE = env_str("PREAU_SAML_CERT_FILE")
+if bool(PREAU_SAML_KEY_FILE) != bool(PREAU_SAML_CERT_FILE):
+    raise ImproperlyConfigured("Set both PREAU_SAML_KEY_FILE and PREAU_SAML_CERT_FILE, or "
+                               "neither (a pair is then made in PREAU_DATA_DIR/saml/).")
+PREAU_SAML_XMLSEC_BINARY = env_str("PREAU_SAML_XMLSEC_BINARY")
+PREAU_SAML_CLOCK_SKEW_SECONDS = env_int("PREAU_SAML_CLOCK_SKEW_SECONDS", 60)
+SAML_CONFIG_LOADER = "preau.sso.config.config_loader"
+SAML_DEFAULT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+SAML_SESSION_COOKIE_NAME = "preau_saml"
+SAML_CREATE_UNKNOWN_USER = False
+SAML_CSP_HANDLER = ""  # redirect binding only: no form posted to the IdP from our pages
+SAML_IGNORE_LOGOUT_ERRORS = False
 
 # Feeds: the missing-account life cycle and the safety hold (docs/feeds.md).
 PREAU_PREDELETE_DAYS = env_int("PREAU_PREDELETE_DAYS", 90)

@@ -7,6 +7,7 @@ from preau.lib.admin import admin_urls
 urlpatterns = [
     path("", directory_views.home, name="home"),
     path("compte/", include("preau.accounts.urls")),
+    path("sso/", include("preau.sso.urls")),
     path("annuaire/", include("preau.directory.urls")),
     path("documents/", include("preau.documents.urls")),
     path("messagerie/", include("preau.messaging.urls")),

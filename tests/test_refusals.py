@@ -38,6 +38,10 @@ NOT_REFUSALS = {
     "preau.demo.loader.DemoLoadError": "the demo's own feed did not apply: a bug",
     "preau.directory.access.ApprovalPending": "an access function's 403 (a PermissionDenied) "
                                               "that says why; the API keeps its message",
+    "preau.sso.views.Refused": "control flow of djangosaml2's ACS (a PermissionDenied), "
+                               "turned into the no-account page by handle_acs_failure",
+    "preau.sso.views.ChoiceNeeded": "control flow of djangosaml2's ACS (a PermissionDenied), "
+                                    "turned into the choice page by handle_acs_failure",
 }
 
 

@@ -41,12 +41,14 @@ class LoginForm(AuthenticationForm):
     )
 
     error_messages = {
-        "invalid_login": _(
-            "Incorrect login or password. Upper and lower case letters differ. Teachers and "
-            "staff log in with their académie login, parents with EduConnect."
-        ),
         "inactive": _("This account cannot log in."),
     }
+
+    def get_invalid_login_error(self) -> ValidationError:
+        """Points to the login page's single sign-on buttons, only those that exist."""
+        from preau.sso.routing import invalid_login_message
+
+        return ValidationError(invalid_login_message(), code="invalid_login")
 
     def clean(self) -> dict[str, Any]:
         try:

@@ -231,6 +231,9 @@ class UserEvent(models.Model):
         RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("Recovery codes renewed")
         SECOND_FACTOR_REMOVED = "second_factor_removed", _("Second factor removed")
         SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+        FEDERATED = "federated", _("Switched to single sign-on")
+        SSO_LOGIN = "sso_login", _("Single sign-on login")
+        SSO_REFUSED = "sso_refused", _("Single sign-on refused")
 
     # One index serves a user's history in order (and the deletion of their events); the
     # actor's only where set: a feed writes one event per new account, without actor.

@@ -40,6 +40,7 @@ urlpatterns = [
     path("jetons/<id:token_id>/revoquer/", views.token_revoke, name="token_revoke"),
     path("alimentation/", include("preau.feeds.urls", namespace="feeds")),
     path("quotas/", views.quotas, name="quotas"),
+    path("identification/", include("preau.sso.console_urls", namespace="sso")),
     path("changement-annee/", include("preau.yearchange.console_urls", namespace="yearchange")),
     path("annees-scolaires/", views.years, name="years"),
     path("annees-scolaires/<id:year_id>/courante/", views.year_set_current,

@@ -61,6 +61,7 @@ from preau.feeds.linking import LinkWriter, chunked
 from preau.feeds.models import LinkBackup
 from preau.lib.text import search_key
 from preau.messaging.actions import do_release_mailboxes
+from preau.sso.actions import do_forget_links
 
 DEFAULT_PREDELETE_DAYS = 90
 DEFAULT_DELETE_DAYS = 90
@@ -249,6 +250,7 @@ def erase_personal_data(user_ids: list[int], now: datetime.datetime,
         PasswordHistory.objects.filter(user_id__in=ids).delete()
         PersonalToken.objects.filter(user_id__in=ids).delete()
         LinkBackup.objects.filter(user_id__in=ids).delete()
+        do_forget_links(ids)  # their single sign-on links (the IdPs' ids of the person)
         # The history holds old names and values: it goes too, one line stays.
         UserEvent.objects.filter(user_id__in=ids).delete()
         UserEvent.objects.bulk_create([

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import zoneinfo
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -41,6 +42,8 @@ from preau.feeds.models import FeedRun
 from preau.messaging.models import MessageCopy
 from preau.sharing.actions import check_share
 from preau.sharing.models import Right
+from preau.sso.actions import check_add_idp, do_federated_login
+from preau.sso.models import FederatedIdentity, IdpKind
 from preau.yearchange.banners import banners_for
 from preau.yearchange.models import YearCalendar
 from preau.yearchange.transition import archived_classes_of, run_transition
@@ -49,6 +52,8 @@ from tests.feeds.importing import build_world, run_import, uai
 from tests.messaging.helpers import send
 
 D = datetime.date
+SSO_METADATA = (Path(__file__).resolve().parents[1] / "sso" / "data" / "idp-metadata.xml"
+                ).read_bytes()
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 CLASSES = ("CP", "CE1", "CE2", "CM1", "CM2")
 ATTACH_LATER = ("Vous serez rattaché(e) à votre classe dès qu'elle apparaîtra avec au moins "
@@ -125,6 +130,22 @@ def test_the_guide_year_change(tmp_path, client_for):
         person.save()
         logins[person.pk] = person.login
 
+    # Paul logs in with his académie login, a parent with EduConnect: both are federated.
+    educonnect = check_add_idp(kind=IdpKind.EDUCONNECT, name="EduConnect",
+                               metadata=SSO_METADATA, academies=[academy])
+    portal = check_add_idp(kind=IdpKind.ACADEMIE, name="Portail agents", academies=[academy],
+                           metadata=SSO_METADATA.replace(b"ac-exemple", b"ac-lille"))
+    other_parent = User.objects.filter(memberships__group=parents_group).order_by("-pk").first()
+    assert other_parent and other_parent != parent
+    do_federated_login(educonnect, other_parent, "ECT-RESP-1")
+    do_federated_login(portal, paul, "paul@ac-lille.fr")
+    federated = ((other_parent, educonnect), (paul, portal))
+
+    def still_federated() -> bool:
+        return all(User.objects.get(pk=person.pk).federated
+                   and FederatedIdentity.objects.filter(user=person, idp=idp).exists()
+                   for person, idp in federated)
+
     new_year = SchoolYear.objects.create(name="2023-2024", start=D(2023, 9, 1),
                                          end=D(2024, 7, 6))
     YearCalendar.objects.create(
@@ -150,6 +171,7 @@ def test_the_guide_year_change(tmp_path, client_for):
     refused = run_import(last_year.write(tmp_path / "july"), today=D(2023, 7, 20))
     assert refused.status == FeedRun.Status.REFUSED
     assert "suspendu" in refused.message
+    assert still_federated()  # the summer freeze changes nobody's way in
 
     # -- late August: the teachers' file only -----------------------------------------------
     do_set_feeds_frozen(academy, False, admin)
@@ -197,6 +219,7 @@ def test_the_guide_year_change(tmp_path, client_for):
     page = client_for(jeanne).get(f"/annuaire/favoris/{class_bookmark.pk}/").content.decode()
     assert pupils_group.name in page[page.index('class="unreachable"'):]
     assert run_transition(today=D(2023, 8, 24)).report["changes"] == 0
+    assert still_federated()
 
     # -- rentrée: no class yet for teachers; families see last year's class ------------------
     assert ATTACH_LATER in texts(jeanne, D(2023, 9, 4))
@@ -239,3 +262,5 @@ def test_the_guide_year_change(tmp_path, client_for):
         assert person.login == logins[person.pk]
         assert client_for(None).post("/compte/connexion/", {
             "username": person.login, "password": "Annee-2022-longue-phrase"}).status_code == 302
+    # Federated teachers and parents keep their way in, and their IdP links, all along.
+    assert still_federated()

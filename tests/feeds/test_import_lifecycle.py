@@ -28,11 +28,12 @@ from preau.feeds.models import LinkBackup
 from tests.feeds.importing import build_world, current_year, run_import
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
 
 
 def days(n: int) -> datetime.date:
-    return TODAY + datetime.timedelta(days=n)
+    """`n` days from today, read when asked: a suite that runs past midnight (Paris) must
+    not compare with the day it started."""
+    return timezone.localdate() + datetime.timedelta(days=n)
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_missing_then_predeleted_then_restored_with_links(world, tmp_path):
     links_before = set(Membership.objects.filter(user=pupil).values_list("group_id", "source"))
     run_import(world.without_class("CP-0").write(tmp_path / "second"))
     pupil.refresh_from_db()
-    assert (pupil.state, pupil.missing_since) == (State.MISSING, TODAY)
+    assert (pupil.state, pupil.missing_since) == (State.MISSING, days(0))
     assert pupil.is_active  # still logs in while missing
     assert run_lifecycle(days(89)).predeleted == {}
     report = run_lifecycle(days(90))
@@ -160,7 +161,7 @@ def test_blocked_account_stays_blocked_through_missing_and_back(world, tmp_path)
     do_block(pupil, admin)
     run_import(world.without_class("CP-0").write(tmp_path / "second"))
     pupil.refresh_from_db()
-    assert (pupil.state, pupil.missing_since) == (State.BLOCKED, TODAY)
+    assert (pupil.state, pupil.missing_since) == (State.BLOCKED, days(0))
     assert run_lifecycle(days(90)).predeleted == {"Student": 1}
     pupil.refresh_from_db()
     assert pupil.state == State.BLOCKED and pupil.predeleted_at is not None

@@ -70,5 +70,14 @@ def purged_shares(entries: Iterable[AuditEntry]) -> dict[int, list[PurgedShare]]
                           else f"#{resource_id}"),
                 link=shareable.link(resource) if shareable and resource is not None else "",
                 rights=_rights(rights), shared_by=shared_by or "—",
-                shared_at=parse_datetime(shared_at) if shared_at else None))
+                shared_at=_stored_time(shared_at)))
     return readable
+
+
+def _stored_time(value: str | None) -> datetime.datetime | None:
+    """A time the transition wrote into an entry's details: PostgreSQL writes its offset,
+    SQLite a bare UTC time, which must not be shown as if it were Paris's."""
+    parsed = parse_datetime(value) if value else None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed

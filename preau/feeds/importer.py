@@ -323,9 +323,12 @@ class Importer(LinkWriter):
                 gc.collect()  # the chunk's cycles, if any (see collections_per_chunk)
                 if self.progress:
                     self.progress("people", done)
+            if kinds == (PersonKind.STUDENT,):
+                self._refused_pupils_references()
         self.scratch.analyze()
         self._parent_links()
         self._sync_relatives()
+        self._keep_refused()
         self._missing()
         self._close_classes()
         self._store_class_levels()
@@ -347,8 +350,8 @@ class Importer(LinkWriter):
 
     def _finish_issues(self) -> None:
         for warning in self.inputs.warnings:
-            self.report.add_issue(Issue("warning", warning.file, warning.line, warning.code,
-                                        warning.reason))
+            self.report.add_issue(Issue(warning.severity, warning.file, warning.line,
+                                        warning.code, warning.reason))
         for item in self.issues:
             self.report.add_issue(item)
         self.report.issues_total += self.issue_total - len(self.issues)
@@ -1286,6 +1289,27 @@ class Importer(LinkWriter):
             bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     # -- snapshot: missing and empty classes --------------------------------------------
+
+    def _refused_pupils_references(self) -> None:
+        """The parents a refused pupil record designates (AAF) stay designated: refusing the
+        pupil must not make them go missing. Their links to the pupil are left as they are."""
+        if not self.inputs.is_aaf:
+            return
+        refs = [(rid,) for w in self.inputs.warnings if w.external_id for rid in w.relatives]
+        if refs:
+            self.scratch.refs.extend(refs)
+            self.scratch.flush()
+
+    def _keep_refused(self) -> None:
+        """The accounts of records the parsers refused for an identity problem (a missing
+        name…) count as listed: a record refused is no account gone. One lookup per chunk
+        of refused ids, and none when nothing was refused."""
+        refused = [w.external_id for w in self.inputs.warnings if w.external_id]
+        for ids in chunked(sorted(set(refused)), RECORDS):
+            for known in self._lookup(ids).values():
+                if not known.seen:
+                    self.scratch.seen.append((known.id,))
+            self.scratch.flush()
 
     def _missing(self) -> None:
         """Accounts of the run's kinds and source that the run did not list: one

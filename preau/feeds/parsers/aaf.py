@@ -153,7 +153,9 @@ def parse_aaf(path: str | Path, flavour: Flavour = "aaf1d", *,
 
 _LINE_SUFFIX = re.compile(r",? line \d+, column \d+\s*$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_INE = re.compile(r"[0-9A-Za-z]{11}")
+# A `$`-separated value with a part to clean: outer spaces, or a placeholder.
+_ODD_PART = re.compile(r"(?:^|\$)(?:\s|(?:-+|sans objet|n[ée]ant)(?:\$|$))|\s(?:\$|$)",
+                       re.IGNORECASE)
 _UAI = re.compile(r"\d{7}[A-Z]")
 _YES = frozenset({"o", "oui", "y", "yes", "1", "true", "vrai"})
 _NO = frozenset({"n", "non", "no", "0", "false", "faux"})
@@ -200,8 +202,16 @@ _USED_ATTRS = frozenset(ATTRIBUTE_ROLES)
 
 
 def _parts(text: str) -> list[str]:
-    """The `$`-separated parts of a value, placeholders (`-`, `SANS OBJET`…) read as empty."""
-    return [("" if p.lower() in PLACEHOLDERS else p) for p in (q.strip() for q in text.split("$"))]
+    """The `$`-separated parts of a value, placeholders (`-`, `SANS OBJET`…) read as empty.
+    (One search of a compiled pattern first: most values need no cleaning.)"""
+    parts = text.split("$")
+    if _ODD_PART.search(text) is None:
+        return parts
+    return [("" if p.lower() in PLACEHOLDERS else p) for p in (q.strip() for q in parts)]
+
+
+def _unless_placeholder(value: str) -> str:
+    return "" if len(value) <= 10 and value.lower() in PLACEHOLDERS else value
 
 
 class _Raw(NamedTuple):
@@ -420,10 +430,8 @@ class _AafReader:
         external_id = f.get("ENTPersonJointure") or raw.identifier
         last_name = f.get("ENTPersonNom") or f.get("sn", "")
         first_name = f.get("ENTPersonPrenom") or f.get("givenName", "")
-        if last_name.lower() in PLACEHOLDERS:  # `-` is no name
-            last_name = ""
-        if first_name.lower() in PLACEHOLDERS:
-            first_name = ""
+        last_name = _unless_placeholder(last_name)  # `-` is no name
+        first_name = _unless_placeholder(first_name)
         problems: list[tuple[int, str, str]] = []
         if not last_name:
             problems.append((raw.line, "missing-value", "nom manquant"))
@@ -460,7 +468,7 @@ class _AafReader:
             source=self.source,
             birth_date=birth_date,
             title=f.get("ENTPersonCivilite") or f.get("personalTitle", ""),
-            ine=self._checked(a, _INE, "INE", "ENTEleveINE") if "ENTEleveINE" in f else "",
+            ine=_unless_placeholder(f.get("ENTEleveINE", "")),
             academic_email=mail if is_staff else "",
             email="" if is_staff else mail,
             phone=f.get("ENTPersonTelPerso") or f.get("homePhone", ""),

@@ -129,3 +129,21 @@ def test_odd_class_and_relative_values_are_warnings(year, tmp_path, old, new, wh
     else:
         [message] = issues
         assert message.startswith(f"{what} illisible « {new} »")
+
+
+def test_feed_show_lists_the_warnings_in_french(year, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    paths = build_world().write(tmp_path / "feed")
+    staff = _file(paths, "PersEducNat")
+    odd = "50247$-$SANS OBJET$-$SANS OBJET"
+    line = _inject(staff, FUNCTIONS, f"{FUNCTIONS}<value>{odd}</value>")
+    run = run_import(paths)
+    out = StringIO()
+    call_command("feed", "show", str(run.pk), stdout=out)
+    text = out.getvalue()
+    assert "Appliqué" in text
+    assert (f"{staff.name}, ligne {line} : fonction illisible « {odd} » (ENTPersonFonctions) "
+            ": valeur ignorée, le reste de la fiche est importé") in text

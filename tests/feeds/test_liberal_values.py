@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from preau.accounts.models import State, User
-from preau.directory.models import StructureAttachment
+from preau.directory.models import GroupKind, Membership, RelativeLink, StructureAttachment
 from preau.feeds.models import FeedIssue, FeedRun
 from tests.feeds.helpers import line_of
 from tests.feeds.importing import build_world, current_year, run_import
@@ -90,6 +90,10 @@ def test_a_pupil_refused_for_its_name_is_not_marked_missing(year, tmp_path):
     assert pupil.state == State.PENDING and pupil.missing_since is None
     assert run.report["totals"]["missing"] == 0  # nor its parent, whom it still designates
     assert User.objects.get(external_id="R00002").state == State.PENDING
+    # Its class, school and parent link are left as they were.
+    assert RelativeLink.objects.filter(student=pupil, relative__external_id="R00002").exists()
+    assert Membership.objects.filter(user=pupil, group__kind=GroupKind.CLASS).exists()
+    assert StructureAttachment.objects.filter(user=pupil).exists()
     issue = FeedIssue.objects.get(run=run, severity=FeedIssue.Severity.ERROR)
     assert (issue.file, issue.code) == (pupils.name, "missing-value")
     assert issue.message == "fiche refusée : nom manquant"

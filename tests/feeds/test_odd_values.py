@@ -371,3 +371,20 @@ def test_fixture_files_with_odd_values_are_still_read(tmp_path):
         bad = tmp_path / "bad.csv"
         bad.write_bytes(b"Nom*;Pr\xe9nom*\r\n-;L\xe9a\r\n")
         parse_manual_csv(bad, ManualTemplate.GUESTS, "0591001A")
+
+
+def test_the_documentation_lists_every_attribute_in_its_column():
+    """docs/feeds.md, « Unreadable values »: each AAF attribute the parser reads is in the
+    identity or the other column of its table, as `aaf.ATTRIBUTE_ROLES` says."""
+    from preau.feeds.parsers.aaf import ATTRIBUTE_ROLES
+    from preau.feeds.parsers.errors import Role
+
+    docs = (Path(__file__).parents[2] / "docs" / "feeds.md").read_text(encoding="utf-8")
+    section = docs.split("## Unreadable values", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ") for line in section.splitlines()
+            if line.startswith("| AAF / AAF1D")]
+    identity = " ".join(row[1] for row in rows)
+    other = " ".join(row[2] for row in rows)
+    for name, role in ATTRIBUTE_ROLES.items():
+        column = identity if role is Role.IDENTITY else other
+        assert f"`{name}`" in column, name

@@ -193,7 +193,7 @@ ATTRIBUTE_ROLES: dict[str, Role] = {
     "ENTStructureTelephone": _O, "ENTStructureEmail": _O, "ENTStructureMailSI": _O,
     "ENTStructureSIREN": _O,
 }
-"""Every attribute the parser reads, identity or not (docs/feeds.md, « Valeurs illisibles »)."""
+"""Every attribute the parser reads, identity or not (docs/feeds.md, « Unreadable values »)."""
 
 Values = dict[str, list[tuple[str, Any]]]
 """Attribute name -> (text, value element) of its non-empty values."""
@@ -385,7 +385,8 @@ class _AafReader:
         a = raw.attrs
         external_id = _first(a, "ENTStructureJointure") or raw.identifier
         uai = _first(a, "ENTStructureUAI", "ENTEtablissementUAI")
-        name = " ".join(_first(a, "ENTStructureNomCourant").replace("$", " ").split())
+        name = _unless_placeholder(
+            " ".join(_first(a, "ENTStructureNomCourant").replace("$", " ").split()))
         problems: list[tuple[int, str, str]] = []
         if not uai:
             problems.append((raw.line, "missing-value", "UAI manquant"))

@@ -427,7 +427,7 @@ class Importer(LinkWriter):
         self.ensure_structure_groups([s.pk for s in to_create])
         for structure in renamed:
             for group in Group.objects.filter(kind=GroupKind.STRUCTURE, structure=structure):
-                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {structure.name}"
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {structure.name}"[:200]
                 group.save(update_fields=["name", "name_key"])
         if self.academy_created and records:
             first = records[0]
@@ -595,11 +595,11 @@ class Importer(LinkWriter):
                 self._know_class(info)
                 self.class_levels[info.id].update(info.levels)
                 for profile in CLASS_GROUP_PROFILES:
-                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"
+                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"[:200]
                     groups.append(Group(kind=GroupKind.CLASS, school_class=school_class,
                                         structure_id=school_class.structure_id,
                                         school_year=self.year, profile=profile, name=name,
-                                        name_key=search_key(name), created_at=self.ctx.now))
+                                        name_key=search_key(name)[:200], created_at=self.ctx.now))
             Group.objects.bulk_create(groups, batch_size=500)
             for group in groups:
                 assert group.school_class_id is not None
@@ -615,7 +615,7 @@ class Importer(LinkWriter):
             SchoolClass.objects.filter(pk=cid).update(name=name)
             info.name = name
             for group in Group.objects.filter(kind=GroupKind.CLASS, school_class_id=cid):
-                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {name}"
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {name}"[:200]
                 group.save(update_fields=["name", "name_key"])
             self.report.classes["renamed"] += 1
 
@@ -629,7 +629,7 @@ class Importer(LinkWriter):
         if not wanted:
             return
         groups = [Group(kind=GroupKind.FUNCTIONAL, structure_id=sid, school_year=self.year,
-                        external_id=code, name=name, name_key=search_key(name),
+                        external_id=code, name=name, name_key=search_key(name)[:200],
                         created_at=self.ctx.now)
                   for (sid, code), name in wanted.items()]
         Group.objects.bulk_create(groups, batch_size=500)

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from preau.accounts.models import User
@@ -294,6 +294,11 @@ def test_manual_template_with_odd_values_is_read(template, data):
 @pytest.mark.django_db
 @IMPORT_SETTINGS
 @given(teacher=_odd_row(ONDE_TEACHER_ODD), pupil=_odd_row(ONDE_PUPIL_ODD))
+# Found on PostgreSQL: a 300-character class name made class group names longer than their
+# column (« Élèves — <name> »), and « ¾ » made a group's search key longer than its name (NFKD
+# gives three characters): the run failed.
+@example(teacher={}, pupil={"Classe": "0" * 300})
+@example(teacher={}, pupil={"Classe": "¾" * 300})
 def test_an_onde_run_with_odd_values_is_applied(teacher, pupil):
     if not Academy.objects.exists():
         current_year()

@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> None:
                 note += (f"ANALYZE of {len(analyzed['tables'])} tables "
                          f"{analyzed['seconds']:.2f} s, ")
             print(f"{label}: {duration:.2f} s ({cpu:.2f} s CPU), {note}"
-                  f"{feed_run.report.get('issues_total', 0)} rejected lines, "
+                  f"{feed_run.report.get('issues_total', 0)} issues (warnings included), "
                   f"counts {feed_run.counts}; "
                   f"peak RSS {rss_mib():.0f} MiB, {above:.0f} MiB above the step's start",
                   flush=True)

@@ -60,7 +60,7 @@ def ensure_structure_groups(structure: Structure) -> dict[str, Group]:
     for profile in Profile.values:
         group, _created = Group.objects.get_or_create(
             kind=GroupKind.STRUCTURE, structure=structure, profile=profile,
-            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {structure.name}"},
+            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {structure.name}"[:200]},
         )
         groups[profile] = group
     return groups
@@ -71,7 +71,7 @@ def ensure_class_groups(school_class: SchoolClass) -> dict[str, Group]:
     for profile in CLASS_GROUP_PROFILES:
         group, _created = Group.objects.get_or_create(
             kind=GroupKind.CLASS, school_class=school_class, profile=profile,
-            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}",
+            defaults={"name": f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"[:200],
                       "structure": school_class.structure,
                       "school_year": school_class.school_year},
         )

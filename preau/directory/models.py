@@ -246,7 +246,7 @@ class Group(models.Model):
         return self.name
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.name_key = search_key(self.name)
+        self.name_key = search_key(self.name)[:200]  # NFKD may lengthen a name
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     @property

@@ -323,9 +323,12 @@ class Importer(LinkWriter):
                 gc.collect()  # the chunk's cycles, if any (see collections_per_chunk)
                 if self.progress:
                     self.progress("people", done)
+            if kinds == (PersonKind.STUDENT,):
+                self._refused_pupils_references()
         self.scratch.analyze()
         self._parent_links()
         self._sync_relatives()
+        self._keep_refused()
         self._missing()
         self._close_classes()
         self._store_class_levels()
@@ -347,8 +350,8 @@ class Importer(LinkWriter):
 
     def _finish_issues(self) -> None:
         for warning in self.inputs.warnings:
-            self.report.add_issue(Issue("warning", warning.file, warning.line, warning.code,
-                                        warning.reason))
+            self.report.add_issue(Issue(warning.severity, warning.file, warning.line,
+                                        warning.code, warning.reason))
         for item in self.issues:
             self.report.add_issue(item)
         self.report.issues_total += self.issue_total - len(self.issues)
@@ -424,7 +427,7 @@ class Importer(LinkWriter):
         self.ensure_structure_groups([s.pk for s in to_create])
         for structure in renamed:
             for group in Group.objects.filter(kind=GroupKind.STRUCTURE, structure=structure):
-                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {structure.name}"
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {structure.name}"[:200]
                 group.save(update_fields=["name", "name_key"])
         if self.academy_created and records:
             first = records[0]
@@ -592,11 +595,11 @@ class Importer(LinkWriter):
                 self._know_class(info)
                 self.class_levels[info.id].update(info.levels)
                 for profile in CLASS_GROUP_PROFILES:
-                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"
+                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"[:200]
                     groups.append(Group(kind=GroupKind.CLASS, school_class=school_class,
                                         structure_id=school_class.structure_id,
                                         school_year=self.year, profile=profile, name=name,
-                                        name_key=search_key(name), created_at=self.ctx.now))
+                                        name_key=search_key(name)[:200], created_at=self.ctx.now))
             Group.objects.bulk_create(groups, batch_size=500)
             for group in groups:
                 assert group.school_class_id is not None
@@ -612,7 +615,7 @@ class Importer(LinkWriter):
             SchoolClass.objects.filter(pk=cid).update(name=name)
             info.name = name
             for group in Group.objects.filter(kind=GroupKind.CLASS, school_class_id=cid):
-                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {name}"
+                group.name = f"{PROFILE_GROUP_LABELS_FR[group.profile]} — {name}"[:200]
                 group.save(update_fields=["name", "name_key"])
             self.report.classes["renamed"] += 1
 
@@ -626,7 +629,7 @@ class Importer(LinkWriter):
         if not wanted:
             return
         groups = [Group(kind=GroupKind.FUNCTIONAL, structure_id=sid, school_year=self.year,
-                        external_id=code, name=name, name_key=search_key(name),
+                        external_id=code, name=name, name_key=search_key(name)[:200],
                         created_at=self.ctx.now)
                   for (sid, code), name in wanted.items()]
         Group.objects.bulk_create(groups, batch_size=500)
@@ -1286,6 +1289,27 @@ class Importer(LinkWriter):
             bulk.insert(UserEvent, EVENT_FIELDS, events)
 
     # -- snapshot: missing and empty classes --------------------------------------------
+
+    def _refused_pupils_references(self) -> None:
+        """The parents a refused pupil record designates (AAF) stay designated: refusing the
+        pupil must not make them go missing. Their links to the pupil are left as they are."""
+        if not self.inputs.is_aaf:
+            return
+        refs = [(rid,) for w in self.inputs.warnings if w.external_id for rid in w.relatives]
+        if refs:
+            self.scratch.refs.extend(refs)
+            self.scratch.flush()
+
+    def _keep_refused(self) -> None:
+        """The accounts of records the parsers refused for an identity problem (a missing
+        name…) count as listed: a record refused is no account gone. One lookup per chunk
+        of refused ids, and none when nothing was refused."""
+        refused = [w.external_id for w in self.inputs.warnings if w.external_id]
+        for ids in chunked(sorted(set(refused)), RECORDS):
+            for known in self._lookup(ids).values():
+                if not known.seen:
+                    self.scratch.seen.append((known.id,))
+            self.scratch.flush()
 
     def _missing(self) -> None:
         """Accounts of the run's kinds and source that the run did not list: one

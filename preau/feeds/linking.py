@@ -105,9 +105,10 @@ class LinkWriter:
                 for profile in Profile.values:
                     if (sid, profile) in self.structure_groups:
                         continue
-                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {self.structures[sid][1]}"
+                    name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {self.structures[sid][1]}"[:200]
                     missing.append(Group(kind=GroupKind.STRUCTURE, structure_id=sid,
-                                         profile=profile, name=name, name_key=search_key(name),
+                                         profile=profile, name=name,
+                                         name_key=search_key(name)[:200],
                                          created_at=self.now))
             Group.objects.bulk_create(missing)
             for group in missing:
@@ -157,11 +158,11 @@ class LinkWriter:
             for profile in CLASS_GROUP_PROFILES:
                 if (school_class.pk, profile) in found:
                     continue
-                name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"
+                name = f"{PROFILE_GROUP_LABELS_FR[profile]} — {school_class.name}"[:200]
                 missing.append(Group(kind=GroupKind.CLASS, school_class=school_class,
                                      structure_id=school_class.structure_id,
                                      school_year_id=school_class.school_year_id,
-                                     profile=profile, name=name, name_key=search_key(name),
+                                     profile=profile, name=name, name_key=search_key(name)[:200],
                                      created_at=self.now))
         Group.objects.bulk_create(missing)
         for group in missing:

@@ -278,32 +278,58 @@ def test_truncated_file_is_refused_with_its_line(tmp_path):
     assert f"ligne {error.line}" in str(error)
 
 
-def test_impossible_date_names_line_and_value(tmp_path):
+def test_impossible_date_is_a_warning_naming_line_and_value(tmp_path):
+    """The birth date does not identify an AAF person: a bad one is left out."""
     data = aaf_document(pupil_1d("E1"), pupil_1d("E2", ENTPersonDateNaissance=["31/02/2010"]))
     path = write_aaf_bytes(tmp_path, "Eleve", data)
-    with pytest.raises(FeedError) as caught:
-        list(parse_aaf(path))
-    error = caught.value
-    assert error.code == "impossible-date"
-    assert error.line == line_of(data, "31/02/2010")
-    assert str(error) == f"{path.name}, ligne {error.line} : date impossible « 31/02/2010 »"
+    warnings: list = []
+    first, second = people(path, warnings=warnings)
+    assert first.birth_date is not None and second.birth_date is None
+    [warning] = warnings
+    assert (warning.file, warning.line, warning.code) == (
+        path.name, line_of(data, "31/02/2010"), "unreadable-value")
+    assert warning.reason.startswith(
+        "date illisible « 31/02/2010 » (ENTPersonDateNaissance, date impossible)")
 
 
 def test_unreadable_date(tmp_path):
     data = aaf_document(pupil_1d("E1", ENTPersonDateNaissance=["2010-02-03"]))
-    with pytest.raises(FeedError) as caught:
-        list(parse_aaf(write_aaf_bytes(tmp_path, "Eleve", data)))
-    assert caught.value.code == "bad-date"
-    assert "« 2010-02-03 »" in caught.value.message
+    warnings: list = []
+    [pupil] = people(write_aaf_bytes(tmp_path, "Eleve", data), warnings=warnings)
+    assert pupil.birth_date is None
+    assert "« 2010-02-03 »" in warnings[0].reason
 
 
-def test_every_bad_record_is_reported_and_records_stop(tmp_path):
+def test_records_with_identity_problems_are_refused_alone(tmp_path):
+    """A missing name or an id read twice refuses the record (an error kept with the
+    warnings, carrying the id), not the file; other bad values are left out."""
     data = aaf_document(
         pupil_1d("E1"),
         pupil_1d("E2", ENTPersonDateNaissance=["30/02/2015"]),
         pupil_1d("E3"),
         pupil_1d("E4", ENTPersonClasses=["ST1$CM1"], ENTPersonNom=[]),
+        pupil_1d("E5", ENTPersonPrenom=[]),
         pupil_1d("E1"),
+    )
+    warnings: list = []
+    yielded = people(write_aaf_bytes(tmp_path, "Eleve", data), warnings=warnings)
+    assert [r.external_id for r in yielded] == ["E1", "E2", "E3"]
+    assert [(w.severity, w.code, w.external_id) for w in warnings] == [
+        ("warning", "unreadable-value", ""),
+        ("error", "missing-value", "E4"),
+        ("error", "missing-value", "E5"),
+        ("error", "duplicate-id", "E1"),
+    ]
+    assert warnings[1].reason == "fiche refusée : nom manquant"
+    assert "déjà ligne 4" in warnings[3].reason
+
+
+def test_every_record_without_id_is_reported_and_records_stop(tmp_path):
+    data = aaf_document(
+        pupil_1d("E1"),
+        pupil_1d("", ENTPersonJointure=[]),
+        pupil_1d("E3"),
+        request("", [("ENTPersonNom", ["A"])]),
     )
     yielded: list = []
     with pytest.raises(FeedError) as caught:
@@ -311,12 +337,9 @@ def test_every_bad_record_is_reported_and_records_stop(tmp_path):
     assert [r.external_id for r in yielded] == ["E1"]
     error = caught.value
     assert error.code == "invalid-lines"
-    assert error.total_issues == 4
-    assert [issue.code for issue in error.issues] == [
-        "impossible-date", "missing-value", "bad-value", "duplicate-id"]
-    assert error.issues[2].line == line_of(data, "ST1$CM1")
-    assert "4 problèmes" in str(error)
-    assert "déjà ligne 4" in str(error)
+    assert [issue.code for issue in error.issues] == ["missing-value"] * 3
+    assert "identifiant de personne manquant" in str(error)
+    assert "prénom manquant" in str(error)
 
 
 def test_undecodable_bytes_in_a_utf8_file(tmp_path):
@@ -362,11 +385,13 @@ def test_delta_requests_are_refused(tmp_path):
 def test_bad_uai_and_missing_name(tmp_path):
     data = aaf_document(request("S1", [("ENTStructureUAI", ["12AB"])],
                                 category="EtabEducNat", category_attr="categorieStructure"))
-    with pytest.raises(FeedError) as caught:
-        list(parse_aaf(write_aaf_bytes(tmp_path, "EtabEducNat", data)))
-    # Sorted by line: the missing name is reported on the request's line, before the UAI's.
-    assert [i.code for i in caught.value.issues] == ["missing-value", "bad-value"]
-    assert "UAI invalide « 12AB »" in str(caught.value)
+    warnings: list = []
+    assert list(parse_aaf(write_aaf_bytes(tmp_path, "EtabEducNat", data),
+                          warnings=warnings)) == []
+    # The school is refused alone; a school's id is not kept (no school goes missing).
+    assert [(w.severity, w.code, w.external_id) for w in warnings] == [
+        ("error", "bad-value", ""), ("error", "missing-value", "")]
+    assert "UAI invalide « 12AB »" in warnings[0].reason
 
 
 def test_missing_file(tmp_path):

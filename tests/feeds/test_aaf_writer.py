@@ -28,6 +28,7 @@ from preau.feeds.parsers import (
     write_aaf,
     write_aaf_files,
 )
+from preau.feeds.parsers.errors import PLACEHOLDERS
 from preau.lib.text import clean_line
 
 # Text an XML 1.0 file can carry, as the parser returns it (`clean_line`: NFC, no invisible
@@ -35,7 +36,9 @@ from preau.lib.text import clean_line
 # composite AAF values, so no part may hold one.
 _XML_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co"),
                            exclude_characters="$")
-text = st.text(_XML_CHARS, min_size=1, max_size=12).map(clean_line).filter(bool)
+# Placeholders (`-`, `SANS OBJET`…) read as empty: not written.
+text = st.text(_XML_CHARS, min_size=1, max_size=12).map(clean_line).filter(
+    lambda t: bool(t) and t.lower() not in PLACEHOLDERS)
 optional_text = st.one_of(st.just(""), text)
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # Structure keys that do not read as the yes/no flags ENTEnsFonctionDir may also hold.
@@ -44,6 +47,9 @@ keys = st.text(_ALNUM, min_size=2, max_size=8).filter(
 identifiers = st.text(_ALNUM + "abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=10)
 dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
 codes = text.filter(lambda c: c not in {"-", "DIR"})
+# Values the parser checks: an address, an INE (an unreadable one is left out).
+mails = st.one_of(st.just(""), st.builds("{}@{}.fr".format, identifiers, identifiers))
+ines = st.one_of(st.just(""), st.text(_ALNUM, min_size=11, max_size=11))
 
 
 def unique(strategy, max_size=3):
@@ -57,7 +63,7 @@ def refs(kind):
 @st.composite
 def persons(draw, kind: PersonKind) -> PersonRecord:
     staff = kind in (PersonKind.TEACHER, PersonKind.PERSONNEL)
-    mail = draw(optional_text)
+    mail = draw(mails)
     return PersonRecord(
         kind=kind,
         external_id=draw(identifiers),
@@ -66,7 +72,7 @@ def persons(draw, kind: PersonKind) -> PersonRecord:
         source=FeedSource.AAF1D,
         birth_date=draw(st.none() | dates),
         title=draw(optional_text),
-        ine=draw(optional_text) if kind is PersonKind.STUDENT else "",
+        ine=draw(ines) if kind is PersonKind.STUDENT else "",
         academic_email=mail if staff else "",
         email="" if staff else mail,
         phone=draw(optional_text),

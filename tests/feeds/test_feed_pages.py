@@ -156,6 +156,28 @@ def test_malformed_file_fails_with_the_line_shown(personas, client_for, onde_sch
     assert "Échec" in page
 
 
+def test_unreadable_values_are_warnings_listed_on_the_run_page(personas, client_for,
+                                                                onde_school):
+    """A bad e-mail and a director value that is neither oui nor non: the run is applied,
+    and the page lists each value left out with its file and line, in French."""
+    files = onde_files({
+        "CSVExtraction-enseignants.csv": {b'"non";"TPS"': b'"SANS OBJET$?";"TPS"'},
+        "CSVExtraction-responsables.csv": {b'"Alen\xe7on";;;': b'"Alen\xe7on";;"@";'}})
+    client = client_for(personas.ent_admin)
+    upload(client, onde_school, files)
+    run = FeedRun.objects.get()
+    assert run.status == FeedRun.Status.APPLIED, run.message
+    warnings = list(FeedIssue.objects.filter(run=run, code="unreadable-value")
+                    .values_list("file", "line", "severity"))
+    assert warnings == [("CSVExtraction-enseignants.csv", 2, "warning"),
+                        ("CSVExtraction-responsables.csv", 2, "warning")]
+    page = client.get(reverse("console:feeds:run", args=[run.pk])).content.decode()
+    assert "Appliqué" in page and "Avertissement" in page
+    assert "valeur illisible « SANS OBJET$? » (Directeur" in page
+    assert "adresse électronique illisible « @ » (Courriel)" in page
+    assert "valeur ignorée, le reste de la fiche est importé" in page
+
+
 @pytest.mark.parametrize("name", [".hidden.csv", "notes.txt", "a;b.csv", "..csv"])
 def test_bad_file_names_are_refused(personas, client_for, onde_school, tmp_path, name):
     bad = SimpleUploadedFile(name, b"a;b\n")

@@ -50,19 +50,23 @@ def test_bad_xml_in_the_last_file_changes_nothing(year, tmp_path):
     assert run.report["issues"][0]["line"] == line
 
 
-def test_impossible_date_changes_nothing_and_names_the_line(year, tmp_path):
+def test_a_record_without_id_changes_nothing_and_names_the_line(year, tmp_path):
+    """A record without an id cannot be told from an account that left: the file is
+    refused (a bad value elsewhere is a warning: tests/feeds/test_liberal_values.py)."""
     world = build_world()
     run_import(world.write(tmp_path / "first"))
     paths = world.write(tmp_path / "second")
     pupils = next(p for p in paths if "_Eleve_" in p.name)
-    line = _corrupt(pupils, "<value>05/01/2015</value>", "<value>31/02/2015</value>")
+    line = _corrupt(pupils, "<id>E00002</id>", "<id></id>")
+    _corrupt(pupils, '<value>E00002</value>', "<value></value>")
     before = directory_fingerprint()
     run = run_import(paths)
     assert run.status == FeedRun.Status.FAILED
     assert directory_fingerprint() == before
-    assert f"{pupils.name}, ligne {line} : date impossible « 31/02/2015 »" in run.message
-    assert list(run.issues.values_list("file", "line", "code")) == [
-        (pupils.name, line, "impossible-date")]
+    assert run.message.startswith(f"{pupils.name}, ligne ")
+    assert "identifiant de personne manquant" in run.message
+    [(file, at, code)] = run.issues.values_list("file", "line", "code")
+    assert (file, code) == (pupils.name, "missing-value") and at is not None and at < line
     assert run.report["counts"] == {}
 
 

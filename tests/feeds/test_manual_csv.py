@@ -145,9 +145,10 @@ def test_every_bad_line_is_reported(tmp_path):
     with pytest.raises(FeedError) as caught:
         parse_manual_csv(path, ManualTemplate.PUPILS, UAI)
     error = caught.value
-    assert error.total_issues == 5
+    # Line 5's empty class is no identity problem: not among the errors (a warning).
+    assert error.total_issues == 4
     assert [(i.line, i.code) for i in error.issues] == [
-        (3, "missing-value"), (4, "impossible-date"), (5, "missing-value"),
+        (3, "missing-value"), (4, "impossible-date"),
         (6, "duplicate-person"), (7, "extra-cells")]
     report = str(error)
     assert "ligne 3 : valeur obligatoire manquante : « Prénom »" in report
@@ -165,11 +166,21 @@ def test_missing_required_column_is_named(tmp_path):
 
 
 def test_starred_column_becomes_required(tmp_path):
-    path = write_csv(tmp_path / "ens.csv", [["Prénom", "Nom", "Courriel*"],
-                                            ["Ada", "LOVELACE", ""]])
+    path = write_csv(tmp_path / "ens.csv", [["Prénom", "Nom*", "Courriel*"],
+                                            ["Ada", "", ""]])
     with pytest.raises(FeedError) as caught:
         parse_manual_csv(path, ManualTemplate.TEACHERS, UAI)
-    assert "« Courriel »" in caught.value.message
+    assert "« Nom »" in caught.value.message
+
+
+def test_an_empty_required_column_that_is_not_identity_is_a_warning(tmp_path):
+    path = write_csv(tmp_path / "ens.csv", [["Prénom", "Nom", "Courriel*"],
+                                            ["Ada", "LOVELACE", ""]])
+    result = parse_manual_csv(path, ManualTemplate.TEACHERS, UAI)
+    [ada] = result.records
+    assert (ada.first_name, ada.email) == ("Ada", "")
+    assert [(w.line, w.code, w.reason) for w in result.warnings] == [
+        (2, "missing-value", "valeur manquante : « Courriel »")]
 
 
 def test_doubled_single_column_is_refused(tmp_path):
@@ -216,11 +227,13 @@ def test_academic_email_of_staff(tmp_path):
     assert teacher.director_of == (UAI,)
 
 
-def test_bad_email_and_empty_file(tmp_path):
+def test_bad_email_is_left_out_and_empty_file_refused(tmp_path):
     path = write_csv(tmp_path / "inv.csv", [["Prénom", "Nom", "Email"], ["A", "B", "pas-un@"]])
-    with pytest.raises(FeedError) as caught:
-        parse_manual_csv(path, ManualTemplate.GUESTS, UAI)
-    assert "adresse électronique invalide « pas-un@ »" in caught.value.message
+    result = parse_manual_csv(path, ManualTemplate.GUESTS, UAI)
+    assert [r.email for r in result.records] == [""]
+    [warning] = result.warnings
+    assert (warning.line, warning.code) == (2, "unreadable-value")
+    assert warning.reason.startswith("adresse électronique illisible « pas-un@ » (Courriel)")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(FeedError) as caught:

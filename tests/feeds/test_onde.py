@@ -131,15 +131,27 @@ def test_problems_of_all_three_files_are_reported_together(tmp_path):
     _replace(folder / "CSVExtraction-eleves.csv", '"BELMAHDI";;"Mathilde"', '"BELMAHDI";;""')
     _replace(folder / "CSVExtraction-enseignants.csv", '"non";"TPS"', '"peut-être";"TPS"')
     _replace(folder / "CSVExtraction-responsables.csv", '"ALBERT";"Norbert"', '"ALBERT";""')
+    _replace(folder / "CSVExtraction-enseignants.csv", '"BAILLY"', '""')
     with pytest.raises(FeedError) as caught:
         parse_onde_directory(folder, UAI)
     issues = caught.value.issues
     assert [(i.file, i.line, i.code) for i in issues] == [
         ("CSVExtraction-eleves.csv", 2, "missing-value"),
-        ("CSVExtraction-enseignants.csv", 2, "bad-value"),
+        ("CSVExtraction-enseignants.csv", 2, "missing-value"),
         ("CSVExtraction-responsables.csv", 3, "missing-value"),
     ]
     assert "« Prénom Elève »" in issues[0].reason
+
+
+def test_an_unreadable_director_value_is_a_warning(tmp_path):
+    """« Directeur » is no identity: `peut-être` is left out, the teacher is imported."""
+    folder = _copy(tmp_path)
+    _replace(folder / "CSVExtraction-enseignants.csv", '"non";"TPS"', '"peut-être";"TPS"')
+    extraction = parse_onde_directory(folder, UAI)
+    assert len(extraction.teachers) == 14
+    [warning] = [w for w in extraction.warnings if w.code == "unreadable-value"]
+    assert (warning.file, warning.line) == ("CSVExtraction-enseignants.csv", 2)
+    assert warning.reason.startswith("valeur illisible « peut-être » (Directeur, oui ou non")
 
 
 def test_missing_required_column(tmp_path):

@@ -29,19 +29,20 @@ pytestmark = pytest.mark.skipif(not ahead_module.available(),
 
 
 def _pupils_file(folder: Path, count: int, *, bad_line_at: int | None = None) -> Path:
-    """`count` lean pupils; with `bad_line_at`, that record has an impossible birth date."""
+    """`count` lean pupils; with `bad_line_at`, that record is a delta request (refused:
+    only complete files are read)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "ENT_Complet_20240901_Eleve_0000.xml"
     parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<ficAlimMENESR>\n']
     for i in range(count):
-        born = "31/02/2015" if i == bad_line_at else "01/02/2015"
+        tag = "modifyRequest" if i == bad_line_at else "addRequest"
         parts.append(
-            f"<addRequest><identifier><id>E{i}</id></identifier><attributes>"
+            f"<{tag}><identifier><id>E{i}</id></identifier><attributes>"
             f'<attr name="ENTPersonNom"><value>NOM{i}</value></attr>'
             f'<attr name="ENTPersonPrenom"><value>Prénom</value></attr>'
-            f'<attr name="ENTPersonDateNaissance"><value>{born}</value></attr>'
+            f'<attr name="ENTPersonDateNaissance"><value>01/02/2015</value></attr>'
             f'<attr name="ENTPersonClasses"><value>ST1$$$C{i % 5}$Classe {i % 5}</value>'
-            f"</attr></attributes></addRequest>\n")
+            f"</attr></attributes></{tag}>\n")
     parts.append("</ficAlimMENESR>\n")
     path.write_text("".join(parts), encoding="utf-8")
     return path

@@ -19,17 +19,29 @@ Errors (`errors.py`)
     French text written here, not gettext msgids (that would pull Django in); each carries a
     stable English `code` ("bad-date", "missing-column", "unsafe-xml"…) for code and tests.
 
-Policy: strict by default
+Policy: strict on the file and on identity, liberal on everything else
     - A file malformed as a whole (XML not well formed, undecodable bytes, foreign envelope,
       entity declarations, unknown file name, missing required column, doubled column)
       raises FeedError at once, with the line when there is one.
-    - A bad line (impossible date, missing required value, unreadable class or relative
-      value, duplicate id…) is an error too, but parsing goes on to find *all* bad lines:
-      one FeedError then lists them (up to 100, with the total). Nothing is imported.
-    - Warnings (unknown CSV column, pupil without class, child not found among the pupils)
-      do not refuse the file; they travel beside the records for the report.
+    - Every attribute (AAF) or column (CSV) a parser reads is classified once
+      (`errors.Role`; `aaf.ATTRIBUTE_ROLES`, the CSV schemas' `identity`): identity (id,
+      names, the school attachment, and what a generated id is made of) or not.
+    - A value that cannot be understood in an attribute that is not identity (a function
+      `50247$-$SANS OBJET$-$SANS OBJET`, a class without its code, a bad e-mail or date
+      of birth where it makes no id, a Directeur value that is neither oui nor non) is left
+      out with a warning (`unreadable-value`, naming the attribute and the value): the
+      record is read without it. Placeholders (`-`, `SANS OBJET`, `néant`) read as empty,
+      silently.
+    - An identity problem of an AAF record that has an id (missing name, id already read, bad
+      UAI) refuses that record alone: an error-severity `ParseIssue` carrying its id travels
+      with the warnings, the file is read on, and the importer counts the account as listed
+      (a refused pupil's relatives stay designated). An AAF record without an id, and an
+      identity problem in an ONDE or manual CSV line (whose id is made of the very values
+      that are wrong), refuse the file: parsing goes on to find *all* bad lines, then one
+      FeedError lists them (up to 100, with the total). Nothing is imported.
+    - Warnings travel beside the records for the report.
     - AAF files are parsed lazily (`parse_aaf` is an iterator, memory flat): records stop
-      being yielded after the first bad one and FeedError comes when the file ends, so the
+      being yielded after the first error and FeedError comes when the file ends, so the
       importer must consume the iterator inside its transaction and roll back on FeedError.
       CSV files are one school's worth and parsed whole.
 

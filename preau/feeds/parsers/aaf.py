@@ -25,7 +25,7 @@ from lxml import etree
 
 from preau.lib.text import clean_line
 
-from .errors import FeedError, IssueCollector, ParseIssue
+from .errors import PLACEHOLDERS, FeedError, IssueCollector, ParseIssue, Role, shown
 from .records import (
     ClassRef,
     FeedSource,
@@ -152,6 +152,10 @@ def parse_aaf(path: str | Path, flavour: Flavour = "aaf1d", *,
 
 
 _LINE_SUFFIX = re.compile(r",? line \d+, column \d+\s*$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# A `$`-separated value with a part to clean: outer spaces, or a placeholder.
+_ODD_PART = re.compile(r"(?:^|\$)(?:\s|(?:-+|sans objet|n[ée]ant)(?:\$|$))|\s(?:\$|$)",
+                       re.IGNORECASE)
 _UAI = re.compile(r"\d{7}[A-Z]")
 _YES = frozenset({"o", "oui", "y", "yes", "1", "true", "vrai"})
 _NO = frozenset({"n", "non", "no", "0", "false", "faux"})
@@ -162,26 +166,52 @@ _CLASS_ATTRS_2 = ("ENTEleveClasses", "ENTAuxEnsClasses", "ENTAuxEnsClassesMatier
 _GROUP_ATTRS_5 = ("ENTPersonGroupes",)
 _GROUP_ATTRS_2 = ("ENTEleveGroupes", "ENTAuxEnsGroupes", "ENTAuxEnsGroupesMatieres")
 
+_I, _O = Role.IDENTITY, Role.OTHER
+ATTRIBUTE_ROLES: dict[str, Role] = {
+    # Identity: who the person is, which the school is. A value that cannot be read here
+    # refuses the record (with `identifier/id` and `categoriePersonne`, read outside
+    # `attributes`: the id, and the profile, which the file's type gives).
+    "ENTPersonJointure": _I, "ENTPersonNom": _I, "sn": _I, "ENTPersonPrenom": _I,
+    "givenName": _I, "ENTPersonStructRattach": _I,
+    "ENTStructureJointure": _I, "ENTStructureUAI": _I, "ENTEtablissementUAI": _I,
+    "ENTStructureNomCourant": _I,
+    # Everything else: a value that cannot be read is left out, with a warning.
+    "ENTPersonCivilite": _O, "personalTitle": _O, "ENTPersonDateNaissance": _O,
+    "ENTEleveINE": _O, "ENTPersonMail": _O, "mail": _O, "ENTPersonTelPerso": _O,
+    "homePhone": _O, "ENTPersRelEleveTelMobile": _O, "ENTPersonMobileSMS": _O, "mobile": _O,
+    "ENTPersRelEleveTelPro": _O, "telephoneNumber": _O, "ENTPersonAdresse": _O,
+    "ENTPersonCodePostal": _O, "ENTPersonVille": _O, "ENTPersonPays": _O,
+    "ENTEleveNiveau": _O, "ENTEleveNivFormation": _O,
+    **dict.fromkeys((*_CLASS_ATTRS_5, *_CLASS_ATTRS_2, *_GROUP_ATTRS_5, *_GROUP_ATTRS_2), _O),
+    "ENTEleveAutoriteParentale": _O, "ENTElevePersRelEleve": _O, "ENTPersonFonctions": _O,
+    "ENTEnsFonctionDir": _O, "ENTPersonCategorieEnseignant": _O,
+    "PersEducNatPresenceDevantEleves": _O,
+    "ENTStructureTypeStruct": _O, "ENTServAcAcademie": _O, "ENTServAcCodeAcademie": _O,
+    "ENTServCodeAcAcademie": _O, "ENTEcoleCirconscription": _O,
+    "ENTEtablissementBassin": _O, "ENTStructureAdresse": _O, "street": _O,
+    "ENTStructureCodePostal": _O, "postalCode": _O, "ENTStructureVille": _O, "l": _O,
+    "ENTStructureTelephone": _O, "ENTStructureEmail": _O, "ENTStructureMailSI": _O,
+    "ENTStructureSIREN": _O,
+}
+"""Every attribute the parser reads, identity or not (docs/feeds.md, « Unreadable values »)."""
+
 Values = dict[str, list[tuple[str, Any]]]
 """Attribute name -> (text, value element) of its non-empty values."""
 
-_USED_ATTRS = frozenset({
-    "ENTPersonJointure", "ENTPersonNom", "sn", "ENTPersonPrenom", "givenName",
-    "ENTPersonCivilite", "personalTitle", "ENTPersonDateNaissance", "ENTEleveINE",
-    "ENTPersonMail", "mail", "ENTPersonTelPerso", "homePhone", "ENTPersRelEleveTelMobile",
-    "ENTPersonMobileSMS", "mobile", "ENTPersRelEleveTelPro", "telephoneNumber",
-    "ENTPersonAdresse", "ENTPersonCodePostal", "ENTPersonVille", "ENTPersonPays",
-    "ENTEleveNiveau", "ENTEleveNivFormation", "ENTPersonStructRattach",
-    *_CLASS_ATTRS_5, *_CLASS_ATTRS_2, *_GROUP_ATTRS_5, *_GROUP_ATTRS_2,
-    "ENTEleveAutoriteParentale", "ENTElevePersRelEleve", "ENTPersonFonctions",
-    "ENTEnsFonctionDir", "ENTPersonCategorieEnseignant", "PersEducNatPresenceDevantEleves",
-    "ENTStructureJointure", "ENTStructureUAI", "ENTEtablissementUAI", "ENTStructureNomCourant",
-    "ENTStructureTypeStruct", "ENTServAcAcademie", "ENTServAcCodeAcademie",
-    "ENTServCodeAcAcademie", "ENTEcoleCirconscription", "ENTEtablissementBassin",
-    "ENTStructureAdresse", "street", "ENTStructureCodePostal", "postalCode",
-    "ENTStructureVille", "l", "ENTStructureTelephone", "ENTStructureEmail",
-    "ENTStructureMailSI", "ENTStructureSIREN",
-})
+_USED_ATTRS = frozenset(ATTRIBUTE_ROLES)
+
+
+def _parts(text: str) -> list[str]:
+    """The `$`-separated parts of a value, placeholders (`-`, `SANS OBJET`…) read as empty.
+    (One search of a compiled pattern first: most values need no cleaning.)"""
+    parts = text.split("$")
+    if _ODD_PART.search(text) is None:
+        return parts
+    return [("" if p.lower() in PLACEHOLDERS else p) for p in (q.strip() for q in parts)]
+
+
+def _unless_placeholder(value: str) -> str:
+    return "" if len(value) <= 10 and value.lower() in PLACEHOLDERS else value
 
 
 class _Raw(NamedTuple):
@@ -355,18 +385,17 @@ class _AafReader:
         a = raw.attrs
         external_id = _first(a, "ENTStructureJointure") or raw.identifier
         uai = _first(a, "ENTStructureUAI", "ENTEtablissementUAI")
-        name = " ".join(_first(a, "ENTStructureNomCourant").replace("$", " ").split())
-        errors = self.issues.error_count
-        if not external_id:
-            self.issues.error(raw.line, "missing-value", "identifiant de structure manquant")
+        name = _unless_placeholder(
+            " ".join(_first(a, "ENTStructureNomCourant").replace("$", " ").split()))
+        problems: list[tuple[int, str, str]] = []
         if not uai:
-            self.issues.error(raw.line, "missing-value", "UAI manquant")
+            problems.append((raw.line, "missing-value", "UAI manquant"))
         elif not _UAI.fullmatch(uai.upper()):
-            self.issues.error(_line(a, raw.line, "ENTStructureUAI", "ENTEtablissementUAI"),
-                              "bad-value", f"UAI invalide « {uai} »")
+            problems.append((_line(a, raw.line, "ENTStructureUAI", "ENTEtablissementUAI"),
+                             "bad-value", f"UAI invalide « {shown(uai)} »"))
         if not name:
-            self.issues.error(raw.line, "missing-value", "nom de structure manquant")
-        if self.issues.error_count > errors or not self._unique(external_id, raw.line):
+            problems.append((raw.line, "missing-value", "nom de structure manquant"))
+        if not self._identified(external_id, raw.line, problems, "structure"):
             return None
         district = _first(a, "ENTEcoleCirconscription", "ENTEtablissementBassin")
         district_code, _, district_name = district.rpartition("$")
@@ -399,16 +428,19 @@ class _AafReader:
         if raw.category and raw.category != expected:
             self.issues.warn(raw.line, "unexpected-category",
                              f"catégorie « {raw.category} » dans un fichier {expected}")
-        errors = self.issues.error_count
         external_id = f.get("ENTPersonJointure") or raw.identifier
         last_name = f.get("ENTPersonNom") or f.get("sn", "")
         first_name = f.get("ENTPersonPrenom") or f.get("givenName", "")
-        if not external_id:
-            self.issues.error(raw.line, "missing-value", "identifiant de personne manquant")
+        last_name = _unless_placeholder(last_name)  # `-` is no name
+        first_name = _unless_placeholder(first_name)
+        problems: list[tuple[int, str, str]] = []
         if not last_name:
-            self.issues.error(raw.line, "missing-value", "nom manquant")
+            problems.append((raw.line, "missing-value", "nom manquant"))
         if not first_name:
-            self.issues.error(raw.line, "missing-value", "prénom manquant")
+            problems.append((raw.line, "missing-value", "prénom manquant"))
+        if not self._identified(external_id, raw.line, problems, "personne", a):
+            return None
+        errors = self.issues.error_count
         birth_date = self._date(a, "ENTPersonDateNaissance")
         structures = tuple(dict.fromkeys(v for v, _ in a.get("ENTPersonStructRattach", ())))
         classes = self._classes(a, ClassRef, _CLASS_ATTRS_5, _CLASS_ATTRS_2)
@@ -416,7 +448,7 @@ class _AafReader:
         relatives: tuple[RelativeRef, ...] = ()
         functions: tuple[FunctionRef, ...] = ()
         director_of: tuple[str, ...] = ()
-        mail = f.get("ENTPersonMail") or f.get("mail", "")
+        mail = self._checked(a, _EMAIL, "adresse électronique", "ENTPersonMail", "mail")
         if self.kind is AafFileKind.PUPILS:
             kind = PersonKind.STUDENT
             relatives = self._relatives(a)
@@ -426,7 +458,7 @@ class _AafReader:
             functions = self._functions(a)
             kind = _staff_kind(f, functions)
             director_of = self._direction(a, structures, functions)
-        if self.issues.error_count > errors or not self._unique(external_id, raw.line):
+        if self.issues.error_count > errors:
             return None
         is_staff = kind is PersonKind.TEACHER or kind is PersonKind.PERSONNEL
         return PersonRecord(
@@ -437,7 +469,7 @@ class _AafReader:
             source=self.source,
             birth_date=birth_date,
             title=f.get("ENTPersonCivilite") or f.get("personalTitle", ""),
-            ine=f.get("ENTEleveINE", ""),
+            ine=_unless_placeholder(f.get("ENTEleveINE", "")),
             academic_email=mail if is_staff else "",
             email="" if is_staff else mail,
             phone=f.get("ENTPersonTelPerso") or f.get("homePhone", ""),
@@ -460,79 +492,128 @@ class _AafReader:
             line=raw.line,
         )
 
-    def _unique(self, external_id: str, line: int) -> bool:
+    def _identified(self, external_id: str, line: int, problems: list[tuple[int, str, str]],
+                    what: str, a: Values | None = None) -> bool:
+        """Whether the record can be imported, given its identity problems.
+
+        Without an id the file is refused (the run could not tell whose account the record
+        is, and would mark it missing). With an id, a record with an identity problem (a
+        missing name, a bad UAI, an id already read) is refused alone: the run goes on, and
+        counts the id as listed (`IssueCollector.refuse`)."""
+        if not external_id:
+            self.issues.error(line, "missing-value", f"identifiant de {what} manquant")
+            for problem in problems:
+                self.issues.error(*problem)
+            return False
         first = self.seen.get(external_id)
         if first is not None:
-            self.issues.error(line, "duplicate-id",
-                              f"identifiant « {external_id} » en double (déjà ligne {first})")
-            return False
-        self.seen[external_id] = line
-        return True
+            problems.append((line, "duplicate-id", f"identifiant « {shown(external_id)} » "
+                             f"en double (déjà ligne {first})"))
+        else:
+            self.seen[external_id] = line
+        # A person's id is kept with the refusal (their account stays listed); schools are
+        # never marked missing by a run.
+        kept = external_id if what == "personne" else ""
+        relatives: tuple[str, ...] = ()
+        if problems and a is not None and self.kind is AafFileKind.PUPILS:
+            relatives = tuple(r.external_id for r in self._relatives(a))
+        for at, code, reason in problems:
+            self.issues.refuse(at, code, f"fiche refusée : {reason}", kept, relatives)
+        return not problems
 
     def _date(self, a: Values, name: str) -> date | None:
         values = a.get(name)
         if not values:
             return None
         text, node = values[0]
+        if text.lower() in PLACEHOLDERS:
+            return None
         try:
             return parse_date(text, iso=False)
         except BadDate as exc:
-            self.issues.error(node.sourceline, exc.code, exc.reason)
+            self.issues.unreadable(node.sourceline, ATTRIBUTE_ROLES[name], name, text,
+                                   "date", detail=exc.reason.split(" «")[0])
             return None
+
+    def _checked(self, a: Values, pattern: re.Pattern[str], what: str,
+                 *names: str) -> str:
+        """The first value of the first attribute present, when it matches `pattern`;
+        otherwise "" and (unless it is a placeholder) a warning."""
+        for name in names:
+            values = a.get(name)
+            if values:
+                text, node = values[0]
+                if pattern.fullmatch(text):
+                    return text
+                if text.lower() not in PLACEHOLDERS:
+                    self.issues.unreadable(node.sourceline, ATTRIBUTE_ROLES[name], name, text,
+                                           what)
+                return ""
+        return ""
 
     def _classes(self, a: Values, ref: type[ClassRef] | type[GroupRef],
                  five_part: tuple[str, ...], two_part: tuple[str, ...]) -> tuple[Any, ...]:
         """1D values have 5 parts (structure key, …, code, name); 2D values 2 or more
-        (structure key, code[, subject])."""
+        (structure key, code[, subject]). A value without its structure key or its code
+        (and name) is left out, with a warning."""
         found: dict[Any, None] = {}
         label = "classe" if ref is ClassRef else "groupe"
         for name in (*five_part, *two_part):
             for text, node in a.get(name, ()):
-                parts = text.split("$")
+                parts = _parts(text)
+                item = None
                 if name in five_part:
-                    ok = len(parts) == 5 and bool(parts[0]) and bool(parts[3])
-                    item = ref(parts[0], parts[3], parts[4] or parts[3]) if ok else None
-                else:
-                    ok = len(parts) >= 2 and bool(parts[0]) and bool(parts[1])
-                    item = ref(parts[0], parts[1], parts[1]) if ok else None
-                if item is None:
-                    self.issues.error(node.sourceline, "bad-value",
-                                      f"{label} illisible « {text} » ({name})")
-                else:
+                    if len(parts) == 5 and parts[0] and (parts[3] or parts[4]):
+                        item = ref(parts[0], parts[3] or parts[4], parts[4] or parts[3])
+                elif len(parts) >= 2 and parts[0] and parts[1]:
+                    item = ref(parts[0], parts[1], parts[1])
+                if item is not None:
                     found[item] = None
+                elif any(parts):
+                    self.issues.unreadable(node.sourceline, ATTRIBUTE_ROLES[name], name, text,
+                                           label)
         return tuple(found)
 
     def _relatives(self, a: Values) -> tuple[RelativeRef, ...]:
         """1D: ENTEleveAutoriteParentale, part 0 = relative id, always legal. 2D:
         ENTElevePersRelEleve, 6 parts; the 4th (index 3) says legal representative unless
-        "0", as in the reference ENT."""
+        "0", as in the reference ENT. A value without the relative's id is left out."""
         found: dict[str, RelativeRef] = {}
-        for text, node in a.get("ENTEleveAutoriteParentale", ()):
-            relative_id = text.split("$")[0]
-            if not relative_id:
-                self.issues.error(node.sourceline, "bad-value", f"responsable illisible « {text} »")
-                continue
-            found.setdefault(relative_id, RelativeRef(relative_id, True))
-        for text, node in a.get("ENTElevePersRelEleve", ()):
-            parts = text.split("$")
-            if len(parts) != 6 or not parts[0]:
-                self.issues.error(node.sourceline, "bad-value",
-                                  f"responsable illisible « {text} » (6 parties attendues)")
-                continue
-            legal = parts[3] != "0"
-            previous = found.get(parts[0])
-            if previous is None or (legal and not previous.legal):
-                found[parts[0]] = RelativeRef(parts[0], legal, parts[1])
+        for name in ("ENTEleveAutoriteParentale", "ENTElevePersRelEleve"):
+            for text, node in a.get(name, ()):
+                parts = _parts(text)
+                relative_id = parts[0]
+                if not relative_id:
+                    if any(parts):
+                        self.issues.unreadable(node.sourceline, ATTRIBUTE_ROLES[name], name,
+                                               text, "responsable")
+                    continue
+                if name == "ENTEleveAutoriteParentale":
+                    found.setdefault(relative_id, RelativeRef(relative_id, True))
+                    continue
+                if len(parts) != 6:
+                    self.issues.warn(node.sourceline, "odd-value",
+                                     f"responsable « {shown(text)} » ({name}) : 6 parties "
+                                     f"attendues, {len(parts)} lues ; lien gardé")
+                legal = len(parts) < 4 or parts[3] != "0"
+                previous = found.get(relative_id)
+                if previous is None or (legal and not previous.legal):
+                    found[relative_id] = RelativeRef(relative_id, legal,
+                                                     parts[1] if len(parts) > 1 else "")
         return tuple(found.values())
 
     def _functions(self, a: Values) -> tuple[FunctionRef, ...]:
+        """`structure$code$label$subject code$subject`; a function without its structure or
+        its code (`50247$-$SANS OBJET$-$SANS OBJET`) is left out, with a warning."""
         found: dict[FunctionRef, None] = {}
         for text, node in a.get("ENTPersonFonctions", ()):
-            parts = [("" if p == "-" else p) for p in text.split("$")]
-            if len(parts) < 2 or len(parts) > 5 or not parts[0] or not parts[1]:
-                self.issues.error(node.sourceline, "bad-value", f"fonction illisible « {text} »")
+            parts = _parts(text)
+            if len(parts) < 2 or not parts[0] or not parts[1]:
+                if any(parts):
+                    self.issues.unreadable(node.sourceline, ATTRIBUTE_ROLES["ENTPersonFonctions"],
+                                           "ENTPersonFonctions", text, "fonction")
                 continue
-            parts += [""] * (5 - len(parts))
+            parts = (parts + [""] * 5)[:5]
             found[FunctionRef(*parts)] = None
         return tuple(found)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from preau.lib.text import clean_line
 
-from .errors import FeedError, IssueCollector
+from .errors import PLACEHOLDERS, FeedError, IssueCollector, Role
 from .values import BadDate, loose_key, parse_date
 
 MAX_CSV_BYTES = 20 * 1024 * 1024
@@ -68,7 +68,10 @@ class Schema:
     `aliases` maps loose header keys to field names; `labels` gives each field's name for
     messages; `repeatable` fields may appear in several columns (classe;classe, blocks of
     children); `required` fields must be present and filled on every line; `ignored` are
-    loose keys of known columns we do not use (no "unknown column" warning for them).
+    loose keys of known columns we do not use (no "unknown column" warning for them);
+    `identity` are the fields that identify the person (names, and what the generated id
+    is made of): a value that cannot be read there refuses the line, elsewhere it is left
+    out with a warning (`errors.Role`).
     """
 
     aliases: Mapping[str, str]
@@ -76,6 +79,14 @@ class Schema:
     required: frozenset[str] = frozenset()
     repeatable: frozenset[str] = frozenset()
     ignored: frozenset[str] = frozenset()
+    identity: frozenset[str] = frozenset()
+
+    def role(self, name: str) -> Role:
+        return Role.IDENTITY if name in self.identity else Role.OTHER
+
+    def roles(self) -> dict[str, Role]:
+        """Every field of the schema and its role (docs/feeds.md lists them)."""
+        return {name: self.role(name) for name in dict.fromkeys(self.aliases.values())}
 
 
 @dataclass
@@ -100,6 +111,7 @@ class Sheet:
     fields: list[str | None]
     required: set[str]
     rows: list[Row] = field(default_factory=list)
+    schema: Schema | None = None
 
 
 def read_sheet(path: str | Path, schema: Schema, issues: IssueCollector) -> Sheet:
@@ -136,7 +148,7 @@ def read_sheet(path: str | Path, schema: Schema, issues: IssueCollector) -> Shee
         for cells in rows:
             line = previous_end + 1
             previous_end = reader.line_num
-            values = [clean_line(cell) for cell in cells]
+            values = [_value(cell) for cell in cells]
             if not any(values):
                 continue
             extra = values[len(sheet.fields):]
@@ -152,6 +164,15 @@ def read_sheet(path: str | Path, schema: Schema, issues: IssueCollector) -> Shee
         raise FeedError(file, previous_end + 1, f"CSV mal formé ({exc})",
                         code="csv-syntax") from None
     return sheet
+
+
+def _value(cell: str) -> str:
+    """A cell as the parsers read it: one clean line, a placeholder (`-`, `SANS OBJET`…)
+    read as empty."""
+    value = clean_line(cell)
+    if len(value) <= 10 and value.lower() in PLACEHOLDERS:
+        return ""
+    return value
 
 
 def _map_header(file: str, header: list[str], schema: Schema, issues: IssueCollector) -> Sheet:
@@ -179,7 +200,7 @@ def _map_header(file: str, header: list[str], schema: Schema, issues: IssueColle
         labels = ", ".join(f"« {schema.labels.get(n, n)} »" for n in sorted(missing))
         raise FeedError(file, 1, f"colonne obligatoire manquante : {labels}",
                         code="missing-column")
-    return Sheet(file, fields, required)
+    return Sheet(file, fields, required, schema=schema)
 
 
 def check_required(sheet: Sheet, row: Row, schema: Schema, issues: IssueCollector,
@@ -194,21 +215,30 @@ def check_required(sheet: Sheet, row: Row, schema: Schema, issues: IssueCollecto
     return ok
 
 
-def read_date(row: Row, name: str, issues: IssueCollector) -> date | None:
+def read_date(row: Row, name: str, issues: IssueCollector, role: Role = Role.IDENTITY,
+              label: str = "") -> date | None:
+    """The date in the field, or None; an unreadable date is an error on the line when the
+    field is identity (a pupil's birth date makes their id), else a warning."""
     value = row.get(name)
     if not value:
         return None
     try:
         return parse_date(value)
     except BadDate as exc:
-        issues.error(row.line, exc.code, exc.reason)
+        if role is Role.IDENTITY:
+            issues.error(row.line, exc.code, exc.reason)
+        else:
+            issues.unreadable(row.line, role, label or name, value, "date",
+                              detail=exc.reason.split(" «")[0])
         return None
 
 
-def read_email(row: Row, name: str, issues: IssueCollector) -> str:
+def read_email(row: Row, name: str, issues: IssueCollector, role: Role = Role.OTHER,
+               label: str = "") -> str:
+    """The e-mail address in the field, or "" (with a warning when it cannot be read)."""
     value = row.get(name)
     if value and not _EMAIL.fullmatch(value):
-        issues.error(row.line, "bad-value", f"adresse électronique invalide « {value} »")
+        issues.unreadable(row.line, role, label or name, value, "adresse électronique")
         return ""
     return value
 

@@ -9,11 +9,40 @@ that code, tests and a future translated report never depend on the wording.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from preau.lib.errors import Refusal
 
 MAX_REPORTED_ISSUES = 100
 """A refused file lists at most this many problems (the total is still counted)."""
+
+
+class Role(StrEnum):
+    """What a feed attribute (or CSV column) is to the record that holds it.
+
+    IDENTITY: it says who the person or which the school is (id, profile, names, the school
+    attachment): a value that cannot be read there refuses the record. OTHER: anything else
+    (functions, subjects, classes and groups, relatives' links, birth date where it is no
+    part of the id, title, address, phones, e-mails): a value that cannot be read there is
+    left out with a warning, and the record is imported without it. Each parser classifies
+    the attributes it reads in one table (`aaf.ATTRIBUTE_ROLES`, `onde.*_ROLES`,
+    `manual.FIELD_ROLES`); docs/feeds.md lists them.
+    """
+
+    IDENTITY = "identity"
+    OTHER = "other"
+
+
+PLACEHOLDERS = frozenset({"-", "--", "sans objet", "néant", "neant"})
+"""Values real exports put where there is nothing: read as empty (compared lower case)."""
+
+SHOWN_VALUE = 120
+"""A value quoted in a message is cut to this many characters."""
+
+
+def shown(value: str) -> str:
+    """A value as a message quotes it: cut when very long."""
+    return value if len(value) <= SHOWN_VALUE else value[: SHOWN_VALUE - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +57,13 @@ class ParseIssue:
     line: int | None
     code: str
     reason: str
+    severity: str = "warning"
+    external_id: str = ""
+    """A refused record's id (severity "error"): the run goes on without the record, and
+    counts its account as listed (it must not go missing because its record was refused)."""
+    relatives: tuple[str, ...] = ()
+    """A refused pupil's relatives (AAF): still designated, so they do not go missing
+    either."""
 
     def __str__(self) -> str:
         if self.line is None:
@@ -98,12 +134,31 @@ class IssueCollector:
         if len(self.warnings) < self.limit:
             self.warnings.append(ParseIssue(file or self.file, line, code, reason))
 
+    def refuse(self, line: int | None, code: str, reason: str, external_id: str,
+               relatives: tuple[str, ...] = ()) -> None:
+        """One record refused for an identity problem, the file still read: travels with
+        the warnings (never dropped by the limit: the importer needs every refused id)."""
+        self.warnings.append(ParseIssue(self.file, line, code, reason, "error", external_id,
+                                        relatives))
+
     def absorb(self, other: IssueCollector) -> None:
         """Adds the problems of another file (the three ONDE files form one import)."""
         for issue in other.errors:
             self.error(issue.line, issue.code, issue.reason, file=issue.file)
         self.error_count += other.error_count - len(other.errors)
         self.warnings.extend(other.warnings[: max(0, self.limit - len(self.warnings))])
+
+    def unreadable(self, line: int | None, role: Role, attribute: str, value: str,
+                   what: str = "valeur", *, detail: str = "") -> None:
+        """A value that cannot be understood: an error (the record is refused) when the
+        attribute is identity, else a warning (`unreadable-value`: the value is left out)."""
+        where = f"{attribute}, {detail}" if detail else attribute
+        if role is Role.IDENTITY:
+            self.error(line, "bad-value", f"{what} illisible « {shown(value)} » ({where})")
+        else:
+            self.warn(line, "unreadable-value",
+                      f"{what} illisible « {shown(value)} » ({where}) : valeur ignorée, "
+                      "le reste de la fiche est importé")
 
     @property
     def has_errors(self) -> bool:

@@ -29,7 +29,7 @@ from .csvfiles import (
     read_sheet,
     repeated_blocks,
 )
-from .errors import IssueCollector, ParseIssue
+from .errors import IssueCollector, ParseIssue, Role
 from .links import relative_ids
 from .records import ChildRef, ClassRef, FeedSource, FunctionRef, PersonKind, PersonRecord
 from .values import generated_id
@@ -93,18 +93,24 @@ _CONTACT = ("email", "phone", "work_phone", "mobile", "address", "postal_code", 
 _CHILD_FIELDS = ("child_last_name", "child_first_name", "child_classes")
 
 
+IDENTITY = frozenset({"last_name", "first_name", "child_last_name", "child_first_name"})
+"""The fields that identify a person: the generated id is made of them (and of a pupil's
+birth date). A value that cannot be read there refuses the line; in any other field it is
+left out with a warning."""
+
+
 def _schema(fields: tuple[str, ...], required: tuple[str, ...],
-            repeatable: tuple[str, ...] = ()) -> Schema:
+            repeatable: tuple[str, ...] = (), identity: frozenset[str] = IDENTITY) -> Schema:
     aliases = {alias: name for name in fields for alias in _ALIASES[name]}
     return Schema(aliases=aliases, labels=LABELS, required=frozenset(required),
-                  repeatable=frozenset(repeatable))
+                  repeatable=frozenset(repeatable), identity=identity & frozenset(fields))
 
 
 SCHEMAS = {
     ManualTemplate.PUPILS: _schema(
         ("last_name", "first_name", "birth_date", "classes", "level", "ine", *_CONTACT),
         required=("last_name", "first_name", "birth_date", "classes"),
-        repeatable=("classes",)),
+        repeatable=("classes",), identity=IDENTITY | {"birth_date"}),
     ManualTemplate.TEACHERS: _schema(
         ("last_name", "first_name", "birth_date", "classes", "function", "director",
          *_CONTACT),
@@ -159,20 +165,25 @@ class _TemplateReader:
         self.seen: dict[str, int] = {}
 
     def read(self, row: Row) -> PersonRecord | None:
-        skip = frozenset(_CHILD_FIELDS)
+        # Only identity fields may refuse the line: a required field that is not identity
+        # (a pupil's class) is a warning when empty.
+        skip = frozenset(_CHILD_FIELDS) | (self.sheet.required - self.schema.identity)
         ok = check_required(self.sheet, row, self.schema, self.issues, skip=skip)
-        birth_date = read_date(row, "birth_date", self.issues)
-        if row.get("birth_date") and birth_date is None:
+        for name in sorted(self.sheet.required & skip - frozenset(_CHILD_FIELDS)):
+            if not row.get(name):
+                self.issues.warn(row.line, "missing-value",
+                                 f"valeur manquante : « {LABELS.get(name, name)} »")
+        role = self.schema.role("birth_date")
+        birth_date = read_date(row, "birth_date", self.issues, role, LABELS["birth_date"])
+        if row.get("birth_date") and birth_date is None and role is Role.IDENTITY:
             ok = False
-        email = read_email(row, "email", self.issues)
-        if row.get("email") and not email:
-            ok = False
+        email = read_email(row, "email", self.issues, self.schema.role("email"),
+                           LABELS["email"])
         director = row.get("director").lower()
         if director not in ("", "oui", "non", "o", "n", "1", "0", "x"):
-            self.issues.error(row.line, "bad-value",
-                              f"valeur « {row.get('director')} » inattendue pour « Directeur » "
-                              "(oui ou non)")
-            ok = False
+            self.issues.unreadable(row.line, self.schema.role("director"), LABELS["director"],
+                                   row.get("director"), detail="oui ou non attendu")
+            director = ""
         children: tuple[ChildRef, ...] = ()
         if self.template is ManualTemplate.RELATIVES:
             found = self._children(row)

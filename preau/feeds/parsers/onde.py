@@ -41,6 +41,9 @@ PUPILS_SCHEMA = Schema(
     labels={"family_name": "Nom Elève", "first_name": "Prénom Elève",
             "birth_date": "Date naissance", "class_name": "Classe"},
     required=frozenset({"family_name", "first_name", "birth_date", "class_name"}),
+    # The id is made of the names and the birth date; the rest (class, level, address) is
+    # left out with a warning when it cannot be read.
+    identity=frozenset({"family_name", "usage_name", "first_name", "birth_date"}),
     ignored=frozenset({"sexe", "adresse2", "cp2", "commune2", "pays2", "cycle",
                        "attestationfournie", "autorisationsassociations",
                        "autorisationsphotos", "decisiondepassage"}),
@@ -59,6 +62,7 @@ TEACHERS_SCHEMA = Schema(
             "director": "Directeur"},
     required=frozenset({"family_name", "first_name"}),
     repeatable=frozenset({"class_name"}),
+    identity=frozenset({"family_name", "usage_name", "first_name"}),
 )
 
 RELATIVES_SCHEMA = Schema(
@@ -78,6 +82,9 @@ RELATIVES_SCHEMA = Schema(
     required=frozenset({"family_name", "first_name", "child_family_name", "child_first_name"}),
     repeatable=frozenset({"child_usage_name", "child_family_name", "child_first_name",
                           "child_class"}),
+    # A parent's id is made of their names and their children's.
+    identity=frozenset({"family_name", "usage_name", "first_name", "child_usage_name",
+                        "child_family_name", "child_first_name"}),
 )
 _CHILD_FIELDS = ("child_usage_name", "child_family_name", "child_first_name", "child_class")
 
@@ -178,12 +185,11 @@ def _teachers(path: Path, school_key: str, parent: IssueCollector) -> list[Perso
             continue
         director = row.get("director").lower()
         if director not in ("", "oui", "non"):
-            issues.error(row.line, "bad-value",
-                         f"valeur « {row.get('director')} » inattendue pour « Directeur » "
-                         "(oui ou non)")
-            continue
+            issues.unreadable(row.line, TEACHERS_SCHEMA.role("director"), "Directeur",
+                              row.get("director"), detail="oui ou non attendu")
+            director = ""
         family, first = row.get("family_name"), row.get("first_name")
-        email = read_email(row, "email", issues)
+        email = read_email(row, "email", issues, label="Courriel")
         external_id = generated_id(school_key, PersonKind.TEACHER, family, first)
         classes = tuple(ClassRef(school_key, name, name) for name in row.all("class_name"))
         director_of = (school_key,) if director == "oui" else ()
@@ -231,7 +237,7 @@ def _relatives(path: Path, school_key: str, parent: IssueCollector) -> list[Pers
             kind=PersonKind.RELATIVE, external_id=external_id,
             last_name=row.get("usage_name") or family, first_name=first,
             source=FeedSource.ONDE, title=row.get("title"),
-            email=read_email(row, "email", issues), phone=row.get("phone"),
+            email=read_email(row, "email", issues, label="Courriel"), phone=row.get("phone"),
             mobile=row.get("mobile"), work_phone=work_phone, address=row.get("address"),
             postal_code=row.get("postal_code"), city=row.get("city"),
             country=row.get("country"), structures=(school_key,), children=children,

@@ -401,7 +401,9 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console", "file"], "level": env_str("PREAU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"},
+                # pysaml2's schema library tells at INFO, on every start, that it loaded one.
+                "xmlschema": {"level": "WARNING"}},
 }
 
 # Préau's own settings.

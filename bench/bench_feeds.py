@@ -60,7 +60,8 @@ DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/preau_bench_feeds"
 USER_COLUMNS = ["login", "first_name", "last_name", "display_name", "name_key", "profile",
                 "birth_date", "email", "academic_email", "ine", "source", "external_prefix",
                 "external_id", "feed_checksum", "state", "activation_code", "password",
-                "created_at", "federated", "is_ent_admin", "is_superuser"]
+                "created_at", "federated", "is_ent_admin", "is_superuser", "session_salt",
+                "api_tokens_allowed"]
 
 
 def recreate_database(url: str) -> None:
@@ -234,7 +235,7 @@ def user_rows(paths: list[Path], prefix: str) -> list[tuple[Any, ...]]:
                 r.last_name, f"{r.first_name} {r.last_name}",
                 f"{r.last_name} {r.first_name}".lower(), r.kind.value, r.birth_date, r.email,
                 r.academic_email, r.ine, "AAF1D", prefix, r.external_id, "0" * 40, "pending",
-                "ABCDEFGH", "!unusable", now, False, False, False))
+                "ABCDEFGH", "!unusable", now, False, False, False, "", False))
     return rows
 
 

@@ -7,6 +7,7 @@ render. Every change is a POST followed by a redirect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -52,7 +53,7 @@ from preau.directory.forms import (
     NewMembersForm,
     SearchForm,
 )
-from preau.directory.models import SchoolClass, ShareBookmark, StructureAttachment
+from preau.directory.models import Membership, SchoolClass, ShareBookmark, StructureAttachment
 from preau.directory.queries import (
     STAFF_PROFILES,
     SearchResult,
@@ -223,40 +224,38 @@ def detach_class(request: HttpRequest, class_id: int) -> HttpResponse:
     return redirect(_next_url(request, reverse("home")))
 
 
-@login_required
-@require_POST
-def approve_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
-    """The head teacher approves a teacher's own attachment to a class."""
+def _act_on_attachment(request: HttpRequest, link_id: int,
+                       action: Callable[[Membership, User], object], done: str) -> HttpResponse:
+    """The head teacher's answer to a teacher's own class attachment: run `action` on it,
+    say `done` (with the teacher's and the class's names) or why not, back to the class."""
     user = _user(request)
     link = access_class_attachment(user, link_id, approve=True)
     school_class = link.group.school_class
     assert school_class is not None
     try:
-        check_approve_class_attachment(link, user)
+        action(link, user)
     except Refusal as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("%(teacher)s's attachment to %(class)s is approved.")
-                         % {"teacher": link.user.full_name, "class": school_class.name})
+        messages.success(request, done % {"teacher": link.user.full_name,
+                                          "class": school_class.name})
     return redirect(_next_url(request, reverse("directory:class", args=[school_class.pk])))
+
+
+@login_required
+@require_POST
+def approve_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
+    """The head teacher approves a teacher's own attachment to a class."""
+    return _act_on_attachment(request, link_id, check_approve_class_attachment,
+                              _("%(teacher)s's attachment to %(class)s is approved."))
 
 
 @login_required
 @require_POST
 def remove_attachment(request: HttpRequest, link_id: int) -> HttpResponse:
     """The head teacher removes a teacher's attachment made by hand."""
-    user = _user(request)
-    link = access_class_attachment(user, link_id, approve=True)
-    school_class = link.group.school_class
-    assert school_class is not None
-    try:
-        check_remove_class_attachment(link, user)
-    except Refusal as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("%(teacher)s is no longer attached to %(class)s.")
-                         % {"teacher": link.user.full_name, "class": school_class.name})
-    return redirect(_next_url(request, reverse("directory:class", args=[school_class.pk])))
+    return _act_on_attachment(request, link_id, check_remove_class_attachment,
+                              _("%(teacher)s is no longer attached to %(class)s."))
 
 
 # People and groups --------------------------------------------------------------------------
